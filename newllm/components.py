@@ -4,12 +4,13 @@
 
 # %% ../nbs/03_components.ipynb #f64e209c
 from __future__ import annotations
+import ctypes, os, sys
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['init_weights', 'PythiaMLP', 'BaseLayer']
+__all__ = ['init_weights', 'PythiaMLP', 'BaseLayer', 'tune_cpu_malloc']
 
 # %% ../nbs/03_components.ipynb #5d591abe
 def init_weights(module: nn.Module, std: float = 0.02):
@@ -64,3 +65,12 @@ class BaseLayer(nn.Module):
         "What a memory state saved from this layer must match: the layer type and its configuration."
         return dict(self.config)
     def extra_repr(self): return ', '.join(f'{k}={v}' for k, v in self.config.items() if k != 'type')
+
+# %% ../nbs/03_components.ipynb #68075413
+def tune_cpu_malloc() -> bool:
+    "Serve large CPU tensors from glibc's heap instead of fresh mmaps (2× faster CPU training here); True if applied."
+    if os.environ.get('NEWLLM_NO_MALLOC_TUNING') or not sys.platform.startswith('linux'): return False
+    try: libc = ctypes.CDLL('libc.so.6')
+    except OSError: return False                                   # not glibc (e.g. musl)
+    M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_MAX = -1, -2, -4
+    return all(libc.mallopt(opt, value) == 1 for opt, value in ((M_MMAP_MAX, 0), (M_TRIM_THRESHOLD, 1 << 30), (M_TOP_PAD, 64 << 20)))

@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 import torch
 from torch import nn, Tensor
 
-from .components import BaseLayer, init_weights
+from .components import BaseLayer, init_weights, tune_cpu_malloc
 from .pythia_layer import PythiaLayer
 from .infini_layer import InfiniLayer
 from .multi_memory_layer import MultiMemoryLayer
@@ -23,6 +23,7 @@ __all__ = ['MEMORY_STATE_VERSION', 'SIZE_OPTIONS', 'MODELS', 'TransformerLM', 'a
            'load_memory_state', 'ModelSpec', 'register_model', 'model_names', 'create_model']
 
 # %% ../nbs/05_model.ipynb #120ebf63
+tune_cpu_malloc()   # see newllm.components: large CPU tensors from the heap, not fresh mmaps
 MEMORY_STATE_VERSION = 1
 
 class TransformerLM(nn.Module):
