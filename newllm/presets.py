@@ -36,6 +36,8 @@ class ExperimentConfig:
     bf16: bool = True
     compile: bool = False
     progress: bool = True
+    # models: create_model names (optionally 'name:key=value'), compared on the same samples
+    models: tuple = ('pythia', 'infini')
     # model: create_model options shared by every model of the run (each model takes those it knows)
     model_options: dict = field(default_factory=dict)
 
@@ -76,10 +78,18 @@ PRESETS: dict[str, ExperimentConfig] = {
         model_options=dict(segment_length=256)),
 }
 
-# What an experiment changes at a given preset (seed 001 ran 5,000 samples of 256 tokens, 30 epochs)
+# What an experiment changes: '*' applies at every preset, then the preset's own entry.
+# Seed 000 compares Pythia, Full Infini and Infini-Pythia, plus the optional recency-decay Full Infini
+# (left out of the `cpu` preset to keep it within minutes); seed 001 ran 5,000 samples of 256 tokens.
 EXPERIMENT_PRESETS: dict[str, dict[str, dict]] = {
-    'full_infini': {},
-    'multi_memory': {'colab_l4': dict(n_samples=5_000, seq_length=256, epochs=30, n_reversal=165)},
+    'full_infini': {
+        '*': dict(models=('pythia', 'full_infini', 'infini', 'full_infini:recency_decay=true')),
+        'cpu': dict(models=('pythia', 'full_infini', 'infini')),
+    },
+    'multi_memory': {
+        '*': dict(models=('infini', 'multi_memory', 'hierarchical')),
+        'colab_l4': dict(n_samples=5_000, seq_length=256, epochs=30, n_reversal=165),
+    },
 }
 
 def in_nbdev_test() -> bool:
@@ -99,8 +109,8 @@ def get_preset(name: str | None = None, # a key of PRESETS; None: `default_prese
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
     if experiment is not None and experiment not in EXPERIMENT_PRESETS:
         raise ValueError(f"unknown experiment {experiment!r}; known: {', '.join(EXPERIMENT_PRESETS)}")
-    cfg = PRESETS[name].replace(**EXPERIMENT_PRESETS.get(experiment, {}).get(name, {}))
-    return cfg.replace(**overrides)
+    adjust = EXPERIMENT_PRESETS.get(experiment, {})
+    return PRESETS[name].replace(**adjust.get('*', {})).replace(**adjust.get(name, {})).replace(**overrides)
 
 # %% ../nbs/08a_presets.ipynb #1f6d2460
 def select_preset(table: dict, name: str | None = None, **overrides):
