@@ -13,7 +13,9 @@ from torch import nn, Tensor
 __all__ = ['init_weights', 'PythiaMLP', 'BaseLayer', 'tune_cpu_malloc']
 
 # %% ../nbs/03_components.ipynb #5d591abe
-def init_weights(module: nn.Module, std: float = 0.02):
+def init_weights(module: nn.Module, # initialised in place, with all its submodules
+                 std: float = 0.02, # standard deviation of the normal weights
+                ):
     "Pythia's initialisation: Linear and Embedding weights N(0, std), biases 0, LayerNorm (1, 0)."
     for m in module.modules():
         if isinstance(m, (nn.Linear, nn.Embedding)):
@@ -24,20 +26,25 @@ def init_weights(module: nn.Module, std: float = 0.02):
 
 class PythiaMLP(nn.Module):
     "GPT-NeoX's MLP: Linear → GELU → Linear, both with bias."
-    def __init__(self, hidden_size: int, intermediate_size: int):
+    def __init__(self,
+                 hidden_size: int, # model width d
+                 intermediate_size: int, # MLP width (Pythia: 4d)
+                ):
         super().__init__()
         self.dense_h_to_4h = nn.Linear(hidden_size, intermediate_size)
         self.dense_4h_to_h = nn.Linear(intermediate_size, hidden_size)
     def forward(self, x: Tensor) -> Tensor: return self.dense_4h_to_h(F.gelu(self.dense_h_to_4h(x)))
 
-# %% ../nbs/03_components.ipynb #68dec313
+# %% ../nbs/03_components.ipynb #ffef55cd
 class BaseLayer(nn.Module):
     "A Pythia block around any attention module: `x + attn(LN(x)) + mlp(LN(x))`, plus the memory interface."
-    def __init__(self, hidden_size: int, intermediate_size: int,
+    def __init__(self,
+                 hidden_size: int, # model width d
+                 intermediate_size: int, # MLP width (Pythia: 4d)
                  attention: nn.Module, # maps `(h, update_memory)` → `[B, S, hidden]`
                  two_layernorms: bool = False, # HF GPT-NeoX: separate LayerNorms for attention and MLP
-                 layer_norm_eps: float = 1e-5,
-                 init_std: float = 0.02,
+                 layer_norm_eps: float = 1e-5, # LayerNorm epsilon
+                 init_std: float = 0.02, # std of the normal weight init (`init_weights`)
                  config: dict | None = None, # constructor arguments, recorded for `layout()`
                 ):
         super().__init__()
@@ -66,7 +73,7 @@ class BaseLayer(nn.Module):
         return dict(self.config)
     def extra_repr(self): return ', '.join(f'{k}={v}' for k, v in self.config.items() if k != 'type')
 
-# %% ../nbs/03_components.ipynb #68075413
+# %% ../nbs/03_components.ipynb #977a22d6
 def tune_cpu_malloc() -> bool:
     "Serve large CPU tensors from glibc's heap instead of fresh mmaps (2× faster CPU training here); True if applied."
     if os.environ.get('NEWLLM_NO_MALLOC_TUNING') or not sys.platform.startswith('linux'): return False

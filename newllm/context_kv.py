@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from .components import PythiaMLP, init_weights
 from .model import register_model, atomic_save
 from .training import param_groups, EarlyStopping, seed_everything, autocast_context
+from .data import hub_available
 
 # %% auto #0
 __all__ = ['CONTEXT_KV_OPTIONS', 'GPT2_HUB_ID', 'OFFLINE_EMBEDDING_VERSION', 'CONTEXT_KV_PRESETS', 'ULTRACHAT_HUB_ID',
@@ -28,7 +29,7 @@ __all__ = ['CONTEXT_KV_OPTIONS', 'GPT2_HUB_ID', 'OFFLINE_EMBEDDING_VERSION', 'CO
            'ppmi_svd_embedding', 'offline_embedding', 'load_token_embedding', 'ContextKVExperiment', 'ultrachat_texts',
            'ContextKVData', 'load_context_kv_data', 'memory_usage']
 
-# %% ../nbs/09c_context_kv_attention.ipynb #02c7dfb6
+# %% ../nbs/09c_context_kv_attention.ipynb #bad508a1
 class _few_threads:
     "On CPU, run tiny sequential ops on one thread: with busy cores, thread hand-offs cost far more than the ops (30× here)."
     def __init__(self, device): self.cpu = torch.device(device).type == 'cpu'
@@ -39,7 +40,10 @@ class _few_threads:
 
 class ContextBlock(nn.Module):
     "`c_t = LN(c'_{t-1} + GELU(Linear([c'_{t-1}; e_t])))`: one recurrent step from the previous context and a token embedding."
-    def __init__(self, context_dim: int = 256, embed_dim: int = 768, layer_norm_eps: float = 1e-5):
+    def __init__(self, context_dim: int = 256, # size of a context c_t
+                 embed_dim: int = 768, # size of a token embedding e_t
+                 layer_norm_eps: float = 1e-5, # eps of the output LayerNorm
+                ):
         super().__init__()
         self.context_dim, self.embed_dim = context_dim, embed_dim
         self.proj = nn.Linear(context_dim + embed_dim, context_dim)
@@ -69,22 +73,27 @@ class ContextBlock(nn.Module):
                 out.append(c)
         return torch.stack(out, dim=1)
 
-# %% ../nbs/09c_context_kv_attention.ipynb #80c3e3c8
+# %% ../nbs/09c_context_kv_attention.ipynb #81726a8b
 def context_positions(positions: Tensor, # [...] query positions (≥ 0)
-                      interval: int = 20, max_contexts: int = 32,
+                      interval: int = 20, # Δ: distance between two slots
+                      max_contexts: int = 32, # M: slots per query (its own position included)
                      ) -> tuple[Tensor, Tensor]:
     "Positions `[..., max_contexts]` of the contexts each query attends to (`t - j·interval`), and which of them exist (≥ 0)."
     if interval < 1 or max_contexts < 1: raise ValueError(f"interval and max_contexts must be ≥ 1, got {interval} and {max_contexts}")
     pos = positions[..., None] - interval * torch.arange(max_contexts, device=positions.device)
     return pos, pos >= 0
 
-def history_length(interval: int, max_contexts: int) -> int:
+def history_length(interval: int, # Δ: distance between two slots
+                   max_contexts: int, # M: slots per query
+                  ) -> int:
     "Contexts a streaming reader must keep so that every later query finds its slots: `(max_contexts - 1) · interval`."
     return (max_contexts - 1) * interval
 
 class ContextKVCache:
     "The streaming state of Context-KV: the last `(max_contexts-1)·interval` contexts of each sequence, and how many tokens were read."
-    def __init__(self, interval: int = 20, max_contexts: int = 32):
+    def __init__(self, interval: int = 20, # Δ: distance between two slots
+                 max_contexts: int = 32, # M: slots per query
+                ):
         self.interval, self.max_contexts = interval, max_contexts
         self.capacity = history_length(interval, max_contexts)
         self.contexts: Tensor | None = None   # [B, ≤ capacity, context_dim]
@@ -108,10 +117,15 @@ class ContextKVCache:
         return pos[ok]
     def nbytes(self) -> int: return 0 if self.contexts is None else self.contexts.numel() * self.contexts.element_size()
 
-# %% ../nbs/09c_context_kv_attention.ipynb #88e132ed
+# %% ../nbs/09c_context_kv_attention.ipynb #9b84fbef
 class ContextKVAttention(nn.Module):
     "Multi-head attention of each token's embedding (query) over `max_contexts` past contexts (keys/values via Linear(context_dim, embed_dim))."
-    def __init__(self, embed_dim: int = 768, context_dim: int = 256, num_heads: int = 8, interval: int = 20, max_contexts: int = 32):
+    def __init__(self, embed_dim: int = 768, # size of the token embeddings (queries) and of the output
+                 context_dim: int = 256, # size of the contexts (keys and values are projected from them)
+                 num_heads: int = 8, # attention heads (must divide `embed_dim`)
+                 interval: int = 20, # Δ: distance between two slots
+                 max_contexts: int = 32, # M: slots per query
+                ):
         super().__init__()
         if embed_dim % num_heads: raise ValueError(f"embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
         self.embed_dim, self.context_dim, self.num_heads = embed_dim, context_dim, num_heads
@@ -126,6 +140,7 @@ class ContextKVAttention(nn.Module):
                 query_index: Tensor, # [S]: index in `contexts` of each query's own context (position t)
                 context_valid: Tensor | None = None, # [B, T] bool: which entries of `contexts` exist
                ) -> Tensor:
+        "Attention output `[B, S, embed_dim]`: each query reads only its (existing) slots `t, t-Δ, …`."
         B, S, _ = x.shape
         H, M, dh = self.num_heads, self.max_contexts, self.embed_dim // self.num_heads
         idx, ok = context_positions(query_index, self.interval, M)             # [S, M]
@@ -137,15 +152,22 @@ class ContextKVAttention(nn.Module):
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=ok.reshape(B * S, 1, 1, M))   # [B·S, H, 1, dh]
         return self.out_proj(out.reshape(B, S, self.embed_dim))
 
-# %% ../nbs/09c_context_kv_attention.ipynb #b83b29a8
+# %% ../nbs/09c_context_kv_attention.ipynb #09629483
 CONTEXT_KV_OPTIONS = dict(vocab_size=50257, embed_dim=768, context_dim=256, interval=20, max_contexts=32, num_heads=8,
                           intermediate_size=3072, layer_norm_eps=1e-5)
 
 class ContextKVModel(nn.Module):
     "Seed 004's Context-KV language model: frozen embedding + LN, context block, Context-KV attention, FFN, head tied to the embedding."
-    def __init__(self, vocab_size: int = 50257, embed_dim: int = 768, context_dim: int = 256, interval: int = 20,
-                 max_contexts: int = 32, num_heads: int = 8, intermediate_size: int = 3072, layer_norm_eps: float = 1e-5,
-                 init_std: float = 0.02):
+    def __init__(self, vocab_size: int = 50257, # rows of the (frozen, tied) token embedding
+                 embed_dim: int = 768, # size of the token embedding
+                 context_dim: int = 256, # size of a context
+                 interval: int = 20, # Δ: distance between two context slots
+                 max_contexts: int = 32, # M: context slots per query
+                 num_heads: int = 8, # attention heads
+                 intermediate_size: int = 3072, # hidden size of the FFN
+                 layer_norm_eps: float = 1e-5, # eps of every LayerNorm
+                 init_std: float = 0.02, # std of the normal weight initialisation
+                ):
         super().__init__()
         self.config = dict(vocab_size=vocab_size, embed_dim=embed_dim, context_dim=context_dim, interval=interval,
                            max_contexts=max_contexts, num_heads=num_heads, intermediate_size=intermediate_size,
@@ -247,15 +269,17 @@ class ContextKVModel(nn.Module):
 register_model('context_kv', 'Context-KV attention (seed 004): frozen embedding, context block, attention over past contexts',
                CONTEXT_KV_OPTIONS, lambda o: ContextKVModel(**o))
 
-# %% ../nbs/09c_context_kv_attention.ipynb #a9ca2426
+# %% ../nbs/09c_context_kv_attention.ipynb #5300101e
 def oacd_loss(x: Tensor, # [n, context_dim] contexts
-              centroid_weight: float = 0.1) -> Tensor:
+              centroid_weight: float = 0.1, # weight of the centroid penalty ‖mean‖²
+             ) -> Tensor:
     "`-‖X − mean‖_F / n + centroid_weight · ‖mean‖²`: spread the contexts apart, keep their centroid at the origin."
     if x.ndim != 2 or len(x) < 2: raise ValueError(f"oacd_loss needs [n ≥ 2, dim] contexts, got {tuple(x.shape)}")
     mean = x.mean(0)
     return -(x - mean).norm() / len(x) + centroid_weight * mean.pow(2).sum()
 
-def convergence_rate(new: Tensor, old: Tensor, # [n, dim] contexts of two successive iterations
+def convergence_rate(new: Tensor, # [n, dim] contexts of this iteration
+                     old: Tensor, # [n, dim] contexts of the previous iteration
                      threshold: float = 0.05, # RMS change (over the dim) below which a token counts as converged
                     ) -> float:
     "Share of tokens whose context moved less than `threshold` (RMS over the context dimensions)."
@@ -275,23 +299,23 @@ def effective_rank(x: Tensor, # [n, dim]
     p = p[p > 0]
     return math.exp(-(p * p.log()).sum().item())
 
-# %% ../nbs/09c_context_kv_attention.ipynb #b58428a2
+# %% ../nbs/09c_context_kv_attention.ipynb #413990fe
 @dataclass
 class OACDConfig:
     "Phase-1 settings."
-    max_iterations: int = 50
-    lr: float = 2e-2
+    max_iterations: int = 50          # most fixed-point iterations (passes over the stream)
+    lr: float = 2e-2                  # AdamW learning rate
     noise_std: float = 0.01           # Gaussian noise on the input contexts
     threshold: float = 0.05           # RMS change below which a token's context counts as converged
     target: float = 0.9               # stop once this share of tokens has converged
     chunk_size: int = 4096            # tokens per loss / backward chunk
     grad_accum: int | None = None     # chunks per optimiser step; None: the whole stream, one step per iteration
-    centroid_weight: float = 0.1
-    weight_decay: float = 0.01
-    grad_clip: float = 1.0
-    seed: int = 0
-    device: str = 'auto'
-    progress: bool = True
+    centroid_weight: float = 0.1      # weight of the centroid penalty in `oacd_loss`
+    weight_decay: float = 0.01        # AdamW weight decay of the weight matrix
+    grad_clip: float = 1.0            # max gradient norm (0: no clipping)
+    seed: int = 0                     # seeds the noise
+    device: str = 'auto'              # 'auto' picks CUDA when available
+    progress: bool = True             # progress bar
 
     def resolved_device(self) -> torch.device:
         return torch.device(('cuda' if torch.cuda.is_available() else 'cpu') if self.device == 'auto' else self.device)
@@ -299,25 +323,27 @@ class OACDConfig:
 @dataclass
 class OACDIteration:
     "One phase-1 iteration: mean OACD loss over the chunks, convergence rate, effective rank, seconds."
-    iteration: int
-    loss: float
-    convergence: float
-    effective_rank: float
-    seconds: float
+    iteration: int                    # 1, 2, …
+    loss: float                       # token-weighted mean OACD loss over the chunks
+    convergence: float                # share of tokens whose context moved less than the threshold (0 at iteration 1)
+    effective_rank: float             # `effective_rank` of the iteration's contexts
+    seconds: float                    # time the iteration took
 
 @dataclass
 class OACDResult:
     "Phase 1's log, where it stopped, and the final contexts."
-    log: list
+    log: list                    # an `OACDIteration` per iteration
     early_stop: int | None       # iteration at which the target convergence was reached (None: never)
-    seconds: float
+    seconds: float               # time of the whole phase
     contexts: Tensor             # [n, context_dim], the last iteration's contexts
     @property
     def final(self) -> OACDIteration: return self.log[-1]
     def to_dict(self): return dict(log=[asdict(r) for r in self.log], early_stop=self.early_stop, seconds=self.seconds)
 
-def train_oacd(block: ContextBlock, emb: Tensor, # [n, embed_dim]: the normalised embeddings of the training stream
-               config: OACDConfig | None = None) -> OACDResult:
+def train_oacd(block: ContextBlock, # trained in place (only it)
+               emb: Tensor, # [n, embed_dim]: the normalised embeddings of the training stream
+               config: OACDConfig | None = None, # default: `OACDConfig()`
+              ) -> OACDResult:
     "Phase 1: fixed-point iteration over the token stream, training only `block` with the OACD diversity loss."
     config = config or OACDConfig()
     if emb.ndim != 2 or emb.shape[1] != block.embed_dim:
@@ -365,20 +391,22 @@ def train_oacd(block: ContextBlock, emb: Tensor, # [n, embed_dim]: the normalise
     block.eval()
     return OACDResult(log, early_stop, time.perf_counter() - t_start, prev.cpu())
 
-# %% ../nbs/09c_context_kv_attention.ipynb #61a91120
+# %% ../nbs/09c_context_kv_attention.ipynb #aad4374c
 @dataclass
 class StreamCache:
     "One token stream with its cached normalised embeddings and exact contexts."
-    ids: Tensor       # [n]
-    emb: Tensor       # [n, embed_dim]
-    ctx: Tensor       # [n, context_dim]
+    ids: Tensor       # [n] token ids
+    emb: Tensor       # [n, embed_dim] normalised embeddings
+    ctx: Tensor       # [n, context_dim] exact contexts
     def __len__(self): return len(self.ids)
     def sizes(self) -> dict: return dict(emb=self.emb.numel() * self.emb.element_size(), ctx=self.ctx.numel() * self.ctx.element_size())
     def to(self, device) -> StreamCache: return StreamCache(self.ids.to(device), self.emb.to(device), self.ctx.to(device))
 
 @torch.no_grad()
-def prepare_stream(model: ContextKVModel, ids: Tensor, # [n] token ids of one stream
-                   device: torch.device | str | None = None) -> StreamCache:
+def prepare_stream(model: ContextKVModel, # its embedding and context block are used
+                   ids: Tensor, # [n] token ids of one stream
+                   device: torch.device | str | None = None, # where the cache lives (default: the model's device)
+                  ) -> StreamCache:
     "Embed a stream and run the (frozen) context block over it token by token: the phase-2 cache."
     ids = torch.as_tensor(ids, dtype=torch.long)
     if ids.ndim != 1 or len(ids) < 2: raise ValueError(f"ids must be one stream of ≥ 2 token ids (1-D), got shape {tuple(ids.shape)}")
@@ -403,7 +431,11 @@ def _chunk_batch(model: ContextKVModel, cache: StreamCache, starts: Tensor, leng
     targets = cache.ids[(q_pos + 1).clamp(max=n - 1)]
     return emb, ctx, c_ok, targets, t_ok, P + torch.arange(length, device=dev)
 
-def stream_logits_loss(model: ContextKVModel, cache: StreamCache, starts: Tensor, length: int):
+def stream_logits_loss(model: ContextKVModel, # the model to score
+                       cache: StreamCache, # the stream
+                       starts: Tensor, # [B] first position of each chunk
+                       length: int, # positions per chunk
+                      ):
     "Summed NLL, correct predictions and scored tokens of a batch of chunks (logits at t against token t+1)."
     emb, ctx, c_ok, targets, t_ok, q_idx = _chunk_batch(model, cache, starts, length)
     logits = model.logits_from(emb, ctx, q_idx, c_ok)
@@ -412,8 +444,12 @@ def stream_logits_loss(model: ContextKVModel, cache: StreamCache, starts: Tensor
     return nll, correct, int(t_ok.sum())
 
 @torch.no_grad()
-def evaluate_stream(model: ContextKVModel, cache: StreamCache, chunk_length: int = 128, batch_size: int = 8,
-                    bf16: bool = True) -> tuple[float, float]:
+def evaluate_stream(model: ContextKVModel, # the model to score
+                    cache: StreamCache, # the validation stream
+                    chunk_length: int = 128, # positions per chunk
+                    batch_size: int = 8, # chunks per forward pass
+                    bf16: bool = True, # bf16 autocast on CUDA
+                   ) -> tuple[float, float]:
     "Validation `(PPL, next-token accuracy)` over every position of a stream (each token scored once)."
     was = model.training; model.eval()
     dev = cache.ids.device
@@ -426,21 +462,21 @@ def evaluate_stream(model: ContextKVModel, cache: StreamCache, chunk_length: int
     model.train(was)
     return math.exp(nll.item() / count), correct.item() / count
 
-# %% ../nbs/09c_context_kv_attention.ipynb #bf4597a2
+# %% ../nbs/09c_context_kv_attention.ipynb #b8ce21e7
 @dataclass
 class Phase2Config:
     "Phase-2 settings."
-    lr: float = 1e-4
-    weight_decay: float = 0.01
+    lr: float = 1e-4                  # AdamW learning rate
+    weight_decay: float = 0.01        # AdamW weight decay of the weight matrices
     batch_size: int = 8               # chunks per step
     chunk_length: int = 128           # consecutive positions per chunk
-    epochs: int = 20
+    epochs: int = 20                  # most epochs
     patience: int = 3                 # early stopping on validation PPL
-    grad_clip: float = 1.0
-    seed: int = 0
-    device: str = 'auto'
-    bf16: bool = True
-    progress: bool = True
+    grad_clip: float = 1.0            # max gradient norm (0: no clipping)
+    seed: int = 0                     # seeds the chunk order
+    device: str = 'auto'              # 'auto' picks CUDA when available
+    bf16: bool = True                 # bf16 autocast on CUDA
+    progress: bool = True             # progress bars and a line per epoch
 
     def resolved_device(self) -> torch.device:
         return torch.device(('cuda' if torch.cuda.is_available() else 'cpu') if self.device == 'auto' else self.device)
@@ -448,27 +484,31 @@ class Phase2Config:
 @dataclass
 class Phase2Record:
     "One phase-2 epoch."
-    epoch: int
-    train_ppl: float
-    val_ppl: float
-    val_acc: float
-    train_seconds: float
-    eval_seconds: float
-    best: bool = False
+    epoch: int                        # 1, 2, …
+    train_ppl: float                  # PPL of the training pass
+    val_ppl: float                    # validation PPL (`evaluate_stream`)
+    val_acc: float                    # validation next-token accuracy
+    train_seconds: float              # seconds of the training pass
+    eval_seconds: float               # seconds of the evaluation
+    best: bool = False                # the best epoch so far
 
 @dataclass
 class Phase2History:
     "Phase 2's learning curve, the best epoch and whether early stopping ended the run."
-    records: list = field(default_factory=list)
-    best_epoch: int | None = None
-    stopped_early: bool = False
+    records: list = field(default_factory=list)   # a `Phase2Record` per epoch
+    best_epoch: int | None = None                 # epoch whose weights were restored (None: no epoch yet)
+    stopped_early: bool = False                   # early stopping ended the run
     @property
     def best(self) -> Phase2Record | None: return next((r for r in self.records if r.epoch == self.best_epoch), None)
     @property
     def seconds(self) -> float: return sum(r.train_seconds + r.eval_seconds for r in self.records)
     def to_dict(self): return dict(records=[asdict(r) for r in self.records], best_epoch=self.best_epoch, stopped_early=self.stopped_early)
 
-def train_phase2(model: ContextKVModel, train: StreamCache, val: StreamCache, config: Phase2Config | None = None) -> Phase2History:
+def train_phase2(model: ContextKVModel, # trained in place (phase 2); ends with the best epoch's weights
+                 train: StreamCache, # the training stream (`prepare_stream`)
+                 val: StreamCache, # the validation stream
+                 config: Phase2Config | None = None, # default: `Phase2Config()`
+                ) -> Phase2History:
     "Phase 2: train Context-KV attention and the FFN on cached streams (context block frozen); best epoch restored."
     config = config or Phase2Config()
     if len(train) < 2 or len(val) < 2: raise ValueError(f"need training and validation streams of ≥ 2 tokens, got {len(train)} and {len(val)}")
@@ -508,23 +548,20 @@ def train_phase2(model: ContextKVModel, train: StreamCache, val: StreamCache, co
     model.eval()
     return history
 
-# %% ../nbs/09c_context_kv_attention.ipynb #546f08b9
+# %% ../nbs/09c_context_kv_attention.ipynb #4989d667
 GPT2_HUB_ID = 'gpt2'
 
 @dataclass
 class TokenEmbedding:
     "A token embedding table, the tokenizer whose ids index it, and where it came from (in words)."
-    weight: Tensor
-    tokenizer: object
+    weight: Tensor       # [vocab_size, dim]
+    tokenizer: object    # the tokenizer whose ids index `weight`
     source: str          # 'gpt2' or 'offline-ppmi-svd'
-    description: str
+    description: str     # where it came from, in words (printed by the experiment)
     @property
     def vocab_size(self) -> int: return self.weight.shape[0]
     @property
     def dim(self) -> int: return self.weight.shape[1]
-
-def _hub_offline() -> bool:
-    return os.environ.get('HF_HUB_OFFLINE', '0').lower() in ('1', 'true', 'yes', 'on')
 
 def gpt2_embedding() -> TokenEmbedding:
     "GPT-2's token embedding (`wte`, 50,257 × 768) and tokenizer, from the Hugging Face hub."
@@ -538,9 +575,13 @@ def gpt2_embedding() -> TokenEmbedding:
     return TokenEmbedding(weight, tok, 'gpt2', f"GPT-2's token embedding (wte, {tuple(weight.shape)}) from the hub")
 
 def ppmi_svd_embedding(stream: Tensor, # 1-D token ids
-                       vocab_size: int, dim: int,
+                       vocab_size: int, # rows of the result (ids must be below it)
+                       dim: int, # columns of the result
                        window: int = 5, # co-occurrence window (each side)
-                       power_iterations: int = 1, row_norm: float = 3.0, seed: int = 0) -> Tensor:
+                       power_iterations: int = 1, # of the randomized SVD (more: more accurate, slower)
+                       row_norm: float = 3.0, # norm of every row
+                       seed: int = 0, # seeds the SVD and the rows of unseen tokens
+                      ) -> Tensor:
     "A `[vocab_size, dim]` embedding from token co-occurrences: PPMI (context smoothing 0.75), randomized SVD, `U·√S`, rows scaled to `row_norm`."
     s = torch.as_tensor(stream).long().numpy()
     if s.ndim != 1 or len(s) <= window: raise ValueError(f"stream must be 1-D with more than window={window} tokens, got shape {s.shape}")
@@ -576,7 +617,11 @@ def ppmi_svd_embedding(stream: Tensor, # 1-D token ids
 
 OFFLINE_EMBEDDING_VERSION = 1
 
-def offline_embedding(dim: int = 768, tokenizer=None, window: int = 5, power_iterations: int = 1) -> TokenEmbedding:
+def offline_embedding(dim: int = 768, # embedding size
+                      tokenizer=None, # default: `pythia_tokenizer()`
+                      window: int = 5, # co-occurrence window (each side)
+                      power_iterations: int = 1, # of the randomized SVD
+                     ) -> TokenEmbedding:
     "The offline stand-in: a PPMI-SVD embedding of the Pythia vocabulary from the second half of the offline corpus (cached)."
     from newllm.data import offline_corpus, token_stream, pythia_tokenizer, cache_dir
     tokenizer = tokenizer or pythia_tokenizer()
@@ -594,10 +639,11 @@ def offline_embedding(dim: int = 768, tokenizer=None, window: int = 5, power_ite
                           "computed by newllm from the second half of the offline corpus")
 
 def load_token_embedding(source: str = 'auto', # 'gpt2', 'offline', or 'auto' (GPT-2 when the hub is reachable)
-                         dim: int = 768) -> TokenEmbedding:
+                         dim: int = 768, # embedding size (GPT-2's is 768)
+                        ) -> TokenEmbedding:
     "The embedding the experiment freezes, and its tokenizer."
     if source not in ('auto', 'gpt2', 'offline'): raise ValueError(f"embedding source must be 'auto', 'gpt2' or 'offline', got {source!r}")
-    if source == 'gpt2' or (source == 'auto' and not _hub_offline() and dim == 768):
+    if source == 'gpt2' or (source == 'auto' and hub_available() and dim == 768):
         try: return gpt2_embedding()
         except ConnectionError:
             if source == 'gpt2': raise
@@ -605,43 +651,43 @@ def load_token_embedding(source: str = 'auto', # 'gpt2', 'offline', or 'auto' (G
     if source == 'gpt2' and dim != 768: raise ValueError(f"GPT-2's embedding has 768 dimensions, not {dim}")
     return offline_embedding(dim)
 
-# %% ../nbs/09c_context_kv_attention.ipynb #7718dae1
+# %% ../nbs/09c_context_kv_attention.ipynb #a1814ddf
 @dataclass(frozen=True)
 class ContextKVExperiment:
     "Every setting of the Context-KV experiment."
-    preset: str = 'custom'
+    preset: str = 'custom'            # the preset's name ('custom': built by hand)
     data: str = 'auto'                # 'ultrachat', 'offline', 'auto' (UltraChat when the hub is reachable)
     embedding: str = 'auto'           # 'gpt2', 'offline', 'auto' (GPT-2 when the hub is reachable)
     n_samples: int = 100              # training documents (conversations)
     n_val_samples: int = 20           # validation documents, after the training ones
     # model (seed 004)
-    embed_dim: int = 768
-    context_dim: int = 256
-    interval: int = 20
-    max_contexts: int = 32
-    num_heads: int = 8
-    intermediate_size: int = 3072
-    # phase 1 (OACD)
-    p1_max_iterations: int = 50
-    p1_lr: float = 2e-2
-    p1_noise_std: float = 0.01
-    p1_threshold: float = 0.05
-    p1_target: float = 0.9
-    p1_chunk_size: int = 4096
-    p1_grad_accum: int | None = None
-    # phase 2
-    lr: float = 1e-3
-    weight_decay: float = 0.01
-    batch_size: int = 8
-    chunk_length: int = 128
-    epochs: int = 20
-    patience: int = 3
-    grad_clip: float = 1.0
+    embed_dim: int = 768              # token embedding size (GPT-2's: 768)
+    context_dim: int = 256            # context size
+    interval: int = 20                # Δ: distance between two context slots
+    max_contexts: int = 32            # M: context slots per query
+    num_heads: int = 8                # attention heads
+    intermediate_size: int = 3072     # FFN hidden size
+    # phase 1 (OACD): see `OACDConfig`
+    p1_max_iterations: int = 50       # most fixed-point iterations
+    p1_lr: float = 2e-2               # learning rate
+    p1_noise_std: float = 0.01        # noise on the input contexts
+    p1_threshold: float = 0.05        # RMS change below which a context counts as converged
+    p1_target: float = 0.9            # stop once this share of contexts has converged
+    p1_chunk_size: int = 4096         # tokens per loss / backward chunk
+    p1_grad_accum: int | None = None  # chunks per optimiser step (None: one step per iteration)
+    # phase 2: see `Phase2Config`
+    lr: float = 1e-3                  # learning rate
+    weight_decay: float = 0.01        # AdamW weight decay of the weight matrices
+    batch_size: int = 8               # chunks per step
+    chunk_length: int = 128           # consecutive positions per chunk
+    epochs: int = 20                  # most epochs
+    patience: int = 3                 # early stopping on validation PPL
+    grad_clip: float = 1.0            # max gradient norm (0: no clipping)
     # run
-    seed: int = 0
-    device: str = 'auto'
-    bf16: bool = True
-    progress: bool = True
+    seed: int = 0                     # seeds both phases
+    device: str = 'auto'              # 'auto' picks CUDA when available
+    bf16: bool = True                 # bf16 autocast on CUDA
+    progress: bool = True             # progress bars
     num_threads: int | None = None    # CPU threads for PyTorch; None: PyTorch's default
     kv_lengths: tuple = (1_000, 10_000, 100_000)   # sequence lengths of the KV-size table
 
@@ -673,10 +719,11 @@ CONTEXT_KV_PRESETS = {
         lr=1e-3, batch_size=8, chunk_length=128, epochs=20, patience=3),
 }
 
-# %% ../nbs/09c_context_kv_attention.ipynb #9fd0d756
+# %% ../nbs/09c_context_kv_attention.ipynb #def3f575
 ULTRACHAT_HUB_ID = 'HuggingFaceH4/ultrachat_200k'
 
-def ultrachat_texts(n: int) -> list[str]:
+def ultrachat_texts(n: int, # conversations to read
+                   ) -> list[str]:
     "The first `n` UltraChat conversations (`train_sft`), each as its turns joined by newlines, streamed from the hub."
     import datasets
     try:
@@ -691,20 +738,22 @@ def ultrachat_texts(n: int) -> list[str]:
 @dataclass
 class ContextKVData:
     "The experiment's training and validation streams, and where they came from."
-    train_ids: Tensor
-    val_ids: Tensor
-    source: str
-    n_train_docs: int
-    n_val_docs: int
+    train_ids: Tensor     # [n] the training stream
+    val_ids: Tensor       # [m] the validation stream
+    source: str           # 'ultrachat' or 'offline'
+    n_train_docs: int     # documents in the training stream
+    n_val_docs: int       # documents in the validation stream
 
-def load_context_kv_data(config: ContextKVExperiment, tokenizer) -> ContextKVData:
+def load_context_kv_data(config: ContextKVExperiment, # `data`, `n_samples` and `n_val_samples` are read
+                         tokenizer, # the embedding's tokenizer
+                        ) -> ContextKVData:
     "Training documents then validation documents, each set tokenized into one stream with EOS between documents."
     from newllm.data import offline_corpus, token_stream
     n, nv = config.n_samples, config.n_val_samples
     if n < 1 or nv < 1: raise ValueError(f"need at least one training and one validation document, got {n} and {nv}")
     if config.data not in ('auto', 'ultrachat', 'offline'): raise ValueError(f"data must be 'auto', 'ultrachat' or 'offline', got {config.data!r}")
     texts, source = None, 'offline'
-    if config.data == 'ultrachat' or (config.data == 'auto' and not _hub_offline()):
+    if config.data == 'ultrachat' or (config.data == 'auto' and hub_available()):
         try: texts, source = ultrachat_texts(n + nv), 'ultrachat'
         except ConnectionError:
             if config.data == 'ultrachat': raise
@@ -716,7 +765,7 @@ def load_context_kv_data(config: ContextKVExperiment, tokenizer) -> ContextKVDat
         texts = corpus[:n + nv]
     return ContextKVData(token_stream(texts[:n], tokenizer), token_stream(texts[n:n + nv], tokenizer), source, n, nv)
 
-# %% ../nbs/09c_context_kv_attention.ipynb #21b03bc7
+# %% ../nbs/09c_context_kv_attention.ipynb #53faf63e
 def memory_usage() -> dict:
     "`{'cpu_gb', 'gpu_gb'}`: resident CPU memory of this process and allocated CUDA memory, in GB (10⁹ bytes)."
     cpu = None

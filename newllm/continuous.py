@@ -22,10 +22,10 @@ __all__ = ['MODES', 'ModeSpec', 'resolve_mode', 'KVCache', 'layer_step', 'stack_
 @dataclass(frozen=True)
 class ModeSpec:
     "A resolved mode: whether inputs after position 0 are fed-back hidden states, and the readout."
-    name: str
-    continuous: bool
-    extra_pass: bool
-    use_h1: bool
+    name: str          # the key in `MODES`
+    continuous: bool   # inputs after position 0 are the projected hidden states `P(h1_{t-1})` (else token embeddings)
+    extra_pass: bool   # run the layers a second time on `Q(h1)` and read out h2
+    use_h1: bool       # read out `C[h1; h2]` (needs `extra_pass`)
 
 MODES: dict[str, ModeSpec] = {m.name: m for m in [
     ModeSpec('discrete', False, False, False),
@@ -54,10 +54,11 @@ def resolve_mode(mode: str | ModeSpec, # a key of `MODES`
     name = ('continuous' if base.continuous else 'discrete') + ('_combined' if h1 else '_extra' if extra else '')
     return MODES[name]
 
-# %% ../nbs/09a_continuous.ipynb #2ab5360a
+# %% ../nbs/09a_continuous.ipynb #d2468912
 class KVCache:
     "Keys and values of every layer for the positions processed so far (one pass of the stack)."
-    def __init__(self, n_layers: int):
+    def __init__(self, n_layers: int, # layers in the stack (one key/value slot each)
+                ):
         self.k, self.v, self.length = [None] * n_layers, [None] * n_layers, 0
 
 def _attend(att: PythiaAttention, h: Tensor, cache: KVCache, i: int) -> Tensor:
@@ -76,19 +77,26 @@ def _attend(att: PythiaAttention, h: Tensor, cache: KVCache, i: int) -> Tensor:
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
     return att.dense(out.transpose(1, 2).reshape(B, T, D))
 
-def layer_step(layer: PythiaLayer, x: Tensor, cache: KVCache, i: int) -> Tensor:
+def layer_step(layer: PythiaLayer, # the layer whose weights are used
+               x: Tensor, # [B, T, hidden]: its input at the next T positions
+               cache: KVCache, # the keys/values of earlier positions (extended here)
+               i: int, # the layer's index in the stack (its slot in `cache`)
+              ) -> Tensor:
     "`layer` on the next `T` positions `x` `[B, T, hidden]`, attending to layer `i`'s cached keys/values (which it extends)."
     h = layer.input_layernorm(x)
     h_mlp = h if layer.post_attention_layernorm is None else layer.post_attention_layernorm(x)
     return x + _attend(layer.attention, h, cache, i) + layer.mlp(h_mlp)
 
-def stack_step(layers, x: Tensor, cache: KVCache) -> Tensor:
+def stack_step(layers, # the `PythiaLayer`s, in order
+               x: Tensor, # [B, T, hidden]: the stack's input at the next T positions
+               cache: KVCache, # one slot per layer; `cache.length` positions processed so far
+              ) -> Tensor:
     "The whole stack on the next positions `x`; advances `cache.length`."
     for i, layer in enumerate(layers): x = layer_step(layer, x, cache, i)
     cache.length += x.shape[1]
     return x
 
-# %% ../nbs/09a_continuous.ipynb #e3e74a95
+# %% ../nbs/09a_continuous.ipynb #53ce4a97
 def _proj(hidden: int) -> nn.Sequential:
     return nn.Sequential(nn.LayerNorm(hidden), nn.Linear(hidden, hidden))
 
@@ -101,9 +109,11 @@ def _shifted_nll(logits: Tensor, labels: Tensor) -> tuple[Tensor, int]:
 class ContinuousLM(TransformerLM):
     "A TransformerLM of `PythiaLayer`s whose inputs after position 0 can be its own projected hidden states."
     def __init__(self, layers, # `PythiaLayer`s
-                 vocab_size: int = 50304,
+                 vocab_size: int = 50304, # size of the token embedding and the head
                  mode: str = 'discrete', # default mode of `forward`, `compute_loss` and `generate` (a key of `MODES`)
-                 layer_norm_eps: float = 1e-5, init_std: float = 0.02):
+                 layer_norm_eps: float = 1e-5, # eps of the final LayerNorm and of the projections' LayerNorms
+                 init_std: float = 0.02, # std of the normal initialisation of the new weights
+                ):
         super().__init__(layers, vocab_size, layer_norm_eps, init_std)
         bad = [type(l).__name__ for l in self.layers if not (isinstance(l, PythiaLayer) and isinstance(l.attention, PythiaAttention))]
         if bad: raise TypeError(f"ContinuousLM runs its exact recurrence with a KV cache over PythiaLayers; got {', '.join(sorted(set(bad)))}")
@@ -152,8 +162,11 @@ class ContinuousLM(TransformerLM):
         return torch.cat(hs, dim=1)
 
     # --- the three ways to run the model -----------------------------------------------------------
-    def forward_with_cache(self, input_ids: Tensor, prev_cache: Tensor, # [batch, seq, hidden]: h1 from the previous visit
-                           mode: str | None = None, extra_pass: bool | None = None, use_h1: bool | None = None,
+    def forward_with_cache(self, input_ids: Tensor, # [batch, seq]; only column 0 is read as a token
+                           prev_cache: Tensor, # [batch, seq, hidden]: h1 from the previous visit
+                           mode: str | None = None, # a continuous mode (default: the model's)
+                           extra_pass: bool | None = None, # override the mode's second pass (see `resolve_mode`)
+                           use_h1: bool | None = None, # override the mode's `[h1; h2]` readout (see `resolve_mode`)
                           ) -> tuple[Tensor, Tensor]:
         "LCT's parallel pass: input t = `P(prev_cache[:, t-1])` (position 0: the token). Returns `(logits, new h1)`."
         spec = self._spec(mode, extra_pass, use_h1)
@@ -181,7 +194,9 @@ class ContinuousLM(TransformerLM):
 
     def compute_loss(self, input_ids: Tensor, # [batch, seq]
                      labels: Tensor | None = None, # aligned with input_ids (default: input_ids); shifted once here; −100 = ignore
-                     mode: str | None = None, extra_pass: bool | None = None, use_h1: bool | None = None,
+                     mode: str | None = None, # a key of `MODES` (default: the model's)
+                     extra_pass: bool | None = None, # override the mode's second pass (see `resolve_mode`)
+                     use_h1: bool | None = None, # override the mode's `[h1; h2]` readout (see `resolve_mode`)
                      prev_cache: Tensor | None = None, # continuous modes: LCT's cache; None: the exact recurrence
                     ) -> tuple[Tensor, dict]:
         "Mean next-token loss and stats: `nll_sum`, `n_tokens`, `mode`, `method` ('parallel'/'lagged'/'exact') and `hidden` (new h1, detached)."
@@ -198,9 +213,14 @@ class ContinuousLM(TransformerLM):
     # --- generation --------------------------------------------------------------------------
     @torch.no_grad()
     def generate(self, input_ids: Tensor, # [batch, prompt]; continuous modes read only the first token as input
-                 max_new_tokens: int = 20, mode: str | None = None, extra_pass: bool | None = None, use_h1: bool | None = None,
+                 max_new_tokens: int = 20, # tokens to add after the prompt
+                 mode: str | None = None, # a key of `MODES` (default: the model's)
+                 extra_pass: bool | None = None, # override the mode's second pass (see `resolve_mode`)
+                 use_h1: bool | None = None, # override the mode's `[h1; h2]` readout (see `resolve_mode`)
                  temperature: float = 0.0, # 0: greedy
-                 top_k: int | None = None, generator: torch.Generator | None = None) -> Tensor:
+                 top_k: int | None = None, # sample among the k most likely tokens only (None: all)
+                 generator: torch.Generator | None = None, # random generator for sampling (reproducible runs)
+                ) -> Tensor:
         "Prompt + `max_new_tokens` tokens, with KV caches. Continuous modes read tokens out of the recurrence but never feed them back."
         spec = self._spec(mode, extra_pass, use_h1)
         self.check_input_ids(input_ids)
@@ -231,7 +251,7 @@ class ContinuousLM(TransformerLM):
 
     def extra_repr(self): return f'mode={self.mode!r}, ' + super().extra_repr()
 
-# %% ../nbs/09a_continuous.ipynb #0c4f6505
+# %% ../nbs/09a_continuous.ipynb #6b63487c
 def _continuous(o: dict) -> ContinuousLM:
     layers = [PythiaLayer(o['hidden_size'], o['num_heads'], o['intermediate_size']) for _ in range(o['num_layers'])]
     return ContinuousLM(layers, vocab_size=o['vocab_size'], mode=o['mode'])

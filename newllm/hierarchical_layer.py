@@ -16,8 +16,15 @@ __all__ = ['HierarchicalAttention', 'HierarchicalLayer']
 # %% ../nbs/04d_hierarchical_layer.ipynb #e17836ab
 class HierarchicalAttention(MultiMemoryAttention):
     "Fine memories (multi-memory selection) and their sum (coarse), mixed per token by a learned expansion gate."
-    def __init__(self, hidden_size: int, memory_heads: int, segment_length: int = 256, use_delta_rule: bool = True,
-                 num_memories: int = 4, recency: bool = False, gate_hidden: int = 128):
+    def __init__(self,
+                 hidden_size: int, # model width D (= memory heads × head size)
+                 memory_heads: int, # heads of the memory; each keeps [d, d] matrices, d = D / memory_heads
+                 segment_length: int = 256, # tokens per segment: local attention inside, one memory write per segment
+                 use_delta_rule: bool = True, # write only what the memory does not already return
+                 num_memories: int = 4, # memories, written round-robin one segment each
+                 recency: bool = False, # ALiBi-slope decay of older content, per head
+                 gate_hidden: int = 128, # hidden width of the expansion-gate MLP
+                ):
         super().__init__(hidden_size, memory_heads, segment_length, use_delta_rule, num_memories, recency)
         self.expansion_gate = nn.Sequential(nn.Linear(hidden_size, gate_hidden), nn.ReLU(), nn.Linear(gate_hidden, 1))
 
@@ -37,10 +44,18 @@ class HierarchicalAttention(MultiMemoryAttention):
 
 class HierarchicalLayer(MemoryLayer):
     "Hierarchical-memory Infini-attention ∥ MLP, parallel residual."
-    def __init__(self, hidden_size: int = 512, num_heads: int = 8, intermediate_size: int = 2048,
-                 num_memories: int = 4, memory_heads: int | None = None, segment_length: int = 256,
-                 use_delta_rule: bool = True, two_layernorms: bool = False, recency_decay: bool = False,
-                 layer_norm_eps: float = 1e-5):
+    def __init__(self,
+                 hidden_size: int = 512, # model width
+                 num_heads: int = 8, # attention heads (the default number of memory heads)
+                 intermediate_size: int = 2048, # MLP width
+                 num_memories: int = 4, # memories, written round-robin one segment each
+                 memory_heads: int | None = None, # heads of the memory (default `num_heads`)
+                 segment_length: int = 256, # tokens per segment
+                 use_delta_rule: bool = True, # False: plain linear memory update
+                 two_layernorms: bool = False, # True: HF GPT-NeoX's two LayerNorms
+                 recency_decay: bool = False, # ALiBi-slope decay of older memory content, per head
+                 layer_norm_eps: float = 1e-5, # LayerNorm epsilon
+                ):
         memory_heads = memory_heads or num_heads
         attention = HierarchicalAttention(hidden_size, memory_heads, segment_length, use_delta_rule, num_memories, recency_decay)
         super().__init__(hidden_size, intermediate_size, attention, two_layernorms, layer_norm_eps,

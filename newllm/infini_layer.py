@@ -16,17 +16,25 @@ from .memory import EPS, elu_plus_one, retrieve_parts, memory_update, causal_lin
 __all__ = ['masked_softmax', 'CompressiveAttention', 'InfiniAttention', 'MemoryLayer', 'InfiniLayer']
 
 # %% ../nbs/04b_infini_layer.ipynb #37fbd080
-def masked_softmax(logits: Tensor, mask: Tensor, dim: int) -> Tensor:
+def masked_softmax(logits: Tensor, # scores, any shape
+                   mask: Tensor,   # bool, broadcastable to `logits`: True where a weight may be non-zero
+                   dim: int,       # the dimension the weights sum to 1 over
+                  ) -> Tensor:
     "Softmax over `dim` where `mask` is True; weights are 0 where masked, and all 0 when nothing is unmasked."
     logits = logits.masked_fill(~mask, float('-inf'))
     w = logits.softmax(dim)
     return torch.nan_to_num(w, nan=0.0)
 
-# %% ../nbs/04b_infini_layer.ipynb #ec8d60c4
+# %% ../nbs/04b_infini_layer.ipynb #9ef16b66
 class CompressiveAttention(nn.Module):
     "Segment-parallel memory attention with `num_slots` memories; subclasses choose the write slot and how slots are read."
-    def __init__(self, hidden_size: int, memory_heads: int, segment_length: int = 256, use_delta_rule: bool = True,
-                 num_slots: int = 1, recency: bool = False, eps: float = EPS):
+    def __init__(self, hidden_size: int, # model width D (= memory heads × head size)
+                 memory_heads: int,  # heads of the memory; each keeps a [d, d] matrix, d = D / memory_heads
+                 segment_length: int = 256, # tokens per segment: local attention inside, one memory write per segment
+                 use_delta_rule: bool = True, # write only what the memory does not already return
+                 num_slots: int = 1, # memories kept (banks or multiple memories)
+                 recency: bool = False, # ALiBi-slope decay of older content, per head
+                 eps: float = EPS): # added to every denominator
         super().__init__()
         if hidden_size % memory_heads: raise ValueError(f"hidden_size {hidden_size} is not divisible by memory_heads {memory_heads}")
         if segment_length < 1: raise ValueError(f"segment_length must be ≥ 1, got {segment_length}")
@@ -42,8 +50,12 @@ class CompressiveAttention(nn.Module):
         "Which memory slot the `index`-th segment of the sequence is written to."
         return 0
 
+    def slots_in_use(self, segments: int) -> int:
+        "How many slots (the first ones) can hold anything after `segments` writes: reads look only at those."
+        return self.num_slots
+
     def read(self, sq: Tensor, M: Tensor, z: Tensor) -> Tensor:
-        "A_mem `[B, H, L, d]` from all slots: `M` is `[B, K, H, d, d]`, `z` `[B, K, H, d]`. Default: one slot."
+        "A_mem `[B, H, L, d]` from the slots in use: `M` is `[B, K, H, d, d]`, `z` `[B, K, H, d]`. Default: one slot."
         num, den = retrieve_parts(sq, M[:, 0], z[:, 0])
         return num / (den + self.eps)
 
@@ -67,22 +79,37 @@ class CompressiveAttention(nn.Module):
         return M, z, seen
 
     # --- forward ------------------------------------------------------------------------------
+    def project(self, h: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        "σ(Q), σ(K), V `[B, H, S, d]`: one matrix product with the q, k, v projections' weights stacked."
+        B, S, D = h.shape
+        w = torch.cat([self.q_proj.weight, self.k_proj.weight, self.v_proj.weight])     # [3D, D]
+        qkv = F.linear(h, w).view(B, S, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4).contiguous()   # [3, B, H, S, d]
+        qk, v = qkv.split([2, 1])
+        sq, sk = elu_plus_one(qk).unbind(0)
+        return sq, sk, v.squeeze(0)
+
     def forward(self, h: Tensor, update_memory: bool = True) -> Tensor:
         B, S, D = h.shape
         H, d, L = self.heads, self.head_dim, self.segment_length
-        split = lambda t: t.view(B, S, H, d).transpose(1, 2)                     # [B, H, S, d]
-        sq, sk, v = elu_plus_one(split(self.q_proj(h))), elu_plus_one(split(self.k_proj(h))), split(self.v_proj(h))
+        sq, sk, v = self.project(h)                                              # [B, H, S, d] each
+        local = causal_linear_attention(sq, sk, v, self.decay, self.eps, segment_length=L)   # every segment at once
         M, z, seen = self._start_state(B, h.device)
+        empty = self.state is None
         g = torch.sigmoid(self.beta).view(1, H, 1, 1)
+        segments = list(zip(*(t.split(L, dim=2) for t in (sq, sk, v, local))))
         outs = []
-        for start in range(0, S, L):
-            qs, ks, vs = sq[:, :, start:start+L], sk[:, :, start:start+L], v[:, :, start:start+L]
-            with torch.autocast(h.device.type, enabled=False):                   # memory arithmetic stays float32
-                mem = self.read(qs.float(), M, z)
-            local = causal_linear_attention(qs, ks, vs, self.decay, self.eps)
-            outs.append(g * mem.to(local.dtype) + (1 - g) * local)
-            with torch.autocast(h.device.type, enabled=False):
-                M, z = self._write(M, z, self.slot_for_segment(seen), ks.float(), vs.float())
+        for i, (qs, ks, vs, local_s) in enumerate(segments):
+            if empty and len(segments) > 1:                  # nothing written yet: the memory reads 0 (see above)
+                outs.append(local_s * (1 - g))
+            else:
+                with torch.autocast(h.device.type, enabled=False):               # memory arithmetic stays float32
+                    n = self.slots_in_use(seen)                  # slots never written would only add zeros
+                    mem = self.read(qs.float(), M[:, :n], z[:, :n]) if n < self.num_slots else self.read(qs.float(), M, z)
+                outs.append(torch.lerp(local_s, mem.to(local_s.dtype), g.to(local_s.dtype)))   # g·A_mem + (1−g)·A_local
+            if update_memory or i < len(segments) - 1:       # the last write of a call that keeps nothing is never read
+                with torch.autocast(h.device.type, enabled=False):
+                    M, z = self._write(M, z, self.slot_for_segment(seen), ks.float(), vs.float(), empty)
+                empty = False
             seen += 1
         if update_memory: self.state = dict(M=M.detach(), z=z.detach(), segments=seen)
         out = torch.cat(outs, dim=2) if len(outs) > 1 else outs[0]
@@ -92,18 +119,24 @@ class CompressiveAttention(nn.Module):
         return (f'memory_heads={self.heads}, head_dim={self.head_dim}, segment_length={self.segment_length}, '
                 f'delta_rule={self.use_delta_rule}, slots={self.num_slots}, recency_decay={self.decay is not None}')
 
-    def _write(self, M, z, slot, ks, vs):
-        M_s, z_s = memory_update(M[:, slot], z[:, slot], ks, vs, self.use_delta_rule, self.decay, self.eps)
+    def _write(self, M, z, slot, ks, vs, empty: bool = False):
+        # into an empty memory the delta rule's correction is exactly 0: skip computing it
+        M_s, z_s = memory_update(M[:, slot], z[:, slot], ks, vs, self.use_delta_rule and not empty, self.decay, self.eps)
         if self.num_slots == 1: return M_s.unsqueeze(1), z_s.unsqueeze(1)
         pick = torch.arange(self.num_slots, device=M.device) == slot
         return (torch.where(pick.view(1, -1, 1, 1, 1), M_s.unsqueeze(1), M),
                 torch.where(pick.view(1, -1, 1, 1), z_s.unsqueeze(1), z))
 
-# %% ../nbs/04b_infini_layer.ipynb #3f115e0e
+# %% ../nbs/04b_infini_layer.ipynb #ecd9c88e
 class InfiniAttention(CompressiveAttention):
     "Infini-attention with `num_memory_banks` memories, each taking `segments_per_bank` consecutive segments in turn."
-    def __init__(self, hidden_size: int, memory_heads: int, segment_length: int = 256, use_delta_rule: bool = True,
-                 num_memory_banks: int = 1, segments_per_bank: int = 4, recency: bool = False):
+    def __init__(self, hidden_size: int, # model width D
+                 memory_heads: int,  # heads of the memory (d = D / memory_heads)
+                 segment_length: int = 256, # tokens per segment
+                 use_delta_rule: bool = True, # write only what the memory does not already return
+                 num_memory_banks: int = 1, # memories written in turn, read with learned softmax weights
+                 segments_per_bank: int = 4, # consecutive segments written to one bank before the next
+                 recency: bool = False): # ALiBi-slope decay of older content, per head
         if num_memory_banks < 1 or segments_per_bank < 1:
             raise ValueError(f"num_memory_banks and segments_per_bank must be ≥ 1, got {num_memory_banks}, {segments_per_bank}")
         super().__init__(hidden_size, memory_heads, segment_length, use_delta_rule, num_memory_banks, recency)
@@ -112,15 +145,16 @@ class InfiniAttention(CompressiveAttention):
         self.bank_logits = nn.Parameter(torch.zeros(num_memory_banks)) if num_memory_banks > 1 else None
 
     def slot_for_segment(self, index): return (index // self.segments_per_bank) % self.num_slots
+    def slots_in_use(self, segments): return min(max(-(-segments // self.segments_per_bank), 1), self.num_slots)
 
     def read(self, sq, M, z):
         if self.num_slots == 1: return super().read(sq, M, z)
         num, den = retrieve_parts(sq.unsqueeze(1), M, z)                           # [B, K, H, L, d], [B, K, H, L, 1]
         written = (z.sum(dim=(-1, -2)) > 0)                                        # [B, K]
-        w = masked_softmax(self.bank_logits.float().expand_as(written), written, dim=-1)
+        w = masked_softmax(self.bank_logits[:M.shape[1]].float().expand_as(written), written, dim=-1)
         return (w.view(*w.shape, 1, 1, 1) * num / (den + self.eps)).sum(1)
 
-# %% ../nbs/04b_infini_layer.ipynb #cdf5d37e
+# %% ../nbs/04b_infini_layer.ipynb #e9757461
 class MemoryLayer(BaseLayer):
     "A `BaseLayer` whose attention is a `CompressiveAttention`: the memory interface, with validation."
     has_memory = True
@@ -153,14 +187,17 @@ class MemoryLayer(BaseLayer):
 
 class InfiniLayer(MemoryLayer):
     "Infini-attention ∥ MLP with Pythia's parallel residual: memory of past segments + local causal linear attention."
-    def __init__(self, hidden_size: int = 512, num_heads: int = 8, intermediate_size: int = 2048,
+    def __init__(self, hidden_size: int = 512, # model width
+                 num_heads: int = 8, # attention heads (the default number of memory heads)
+                 intermediate_size: int = 2048, # MLP width
                  memory_heads: int | None = None, # heads of the memory (default `num_heads`); 1 = one 512-dim memory
                  segment_length: int = 256, # tokens per segment
                  use_delta_rule: bool = True, # False: plain linear memory update
-                 num_memory_banks: int = 1, segments_per_bank: int = 4,
+                 num_memory_banks: int = 1, # memories written in turn (1: the standard layer)
+                 segments_per_bank: int = 4, # consecutive segments per bank
                  two_layernorms: bool = False, # True: HF GPT-NeoX's two LayerNorms
                  recency_decay: bool = False, # ALiBi-slope decay of older content, per head
-                 layer_norm_eps: float = 1e-5):
+                 layer_norm_eps: float = 1e-5): # LayerNorm ε
         memory_heads = memory_heads or num_heads
         attention = InfiniAttention(hidden_size, memory_heads, segment_length, use_delta_rule, num_memory_banks,
                                     segments_per_bank, recency_decay)

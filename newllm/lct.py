@@ -32,8 +32,11 @@ _DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torc
 class LaggedCache:
     "The last h1 of every sample, one row per `sample_id`, on CPU or an accelerator."
     def __init__(self, sample_ids: Tensor, # the ids of every sample the cache will hold
-                 seq_length: int, hidden_size: int,
-                 device: str | torch.device = 'cpu', dtype: str | torch.dtype = 'float32'):
+                 seq_length: int, # tokens per sample
+                 hidden_size: int, # the model's hidden size
+                 device: str | torch.device = 'cpu', # where the hidden states are kept
+                 dtype: str | torch.dtype = 'float32', # storage dtype: 'float32', 'bfloat16', 'float16' (or a torch dtype)
+                ):
         ids = torch.as_tensor(sample_ids, dtype=torch.long).flatten().cpu()
         if ids.numel() == 0: raise ValueError("a LaggedCache needs at least one sample id")
         if int(ids.min()) < 0: raise ValueError(f"sample ids must be ≥ 0, got {int(ids.min())}")
@@ -101,6 +104,21 @@ class LaggedCache:
 @dataclass
 class LCTConfig(TrainConfig):
     "`TrainConfig` plus what LCT needs: the mode, the method, where the cache lives."
+    # TrainConfig's fields, restated (same defaults, same order) so that their documentation shows here
+    lr: float = TrainConfig.lr                        # AdamW learning rate
+    weight_decay: float = TrainConfig.weight_decay    # AdamW weight decay of the weight matrices (see `param_groups`)
+    batch_size: int = TrainConfig.batch_size          # samples per step
+    epochs: int = TrainConfig.epochs                  # most epochs to train
+    patience: int = TrainConfig.patience              # early stopping on validation PPL (0 = never stop early)
+    grad_clip: float = TrainConfig.grad_clip          # max gradient norm (0: no clipping)
+    seed: int = TrainConfig.seed                      # `seed_everything` at the start; the loader order
+    device: str = TrainConfig.device                  # 'auto' picks CUDA when available
+    bf16: bool = TrainConfig.bf16                     # bf16 autocast on CUDA (the cache keeps `cache_dtype`)
+    compile: bool = TrainConfig.compile               # (TrainConfig's; `train_lct` does not compile)
+    eval_batch_size: int | None = TrainConfig.eval_batch_size   # validation batch size (None: `batch_size`)
+    checkpoint_dir: str | None = TrainConfig.checkpoint_dir     # last.pt and best.pt after every epoch, written atomically
+    progress: bool = TrainConfig.progress             # progress bars and a line per epoch
+    # LCT's own
     mode: str = 'continuous'          # a key of newllm.continuous.MODES
     method: str = 'lct'               # 'lct' (lagged cache, parallel) or 'sequential' (exact recurrence, BPTT)
     cache_device: str = 'cpu'         # 'cpu', 'device' (the training device) or a device name
@@ -123,13 +141,22 @@ class LCTConfig(TrainConfig):
 @dataclass
 class LCTEpochRecord(EpochRecord):
     "An `EpochRecord` with the exact-recurrence validation PPL (`val_ppl` is under the training conditions)."
-    exact_val_ppl: float = math.nan
+    epoch: int                        # 1, 2, …
+    train_ppl: float                  # PPL of the training pass (under the training conditions)
+    val_ppl: float                    # validation PPL under the training conditions (lagged cache for continuous modes)
+    train_seconds: float              # seconds of the training pass
+    eval_seconds: float               # seconds of the evaluation (both PPLs)
+    best: bool = False                # the best epoch so far (by `LCTConfig.select_on`)
+    exact_val_ppl: float = math.nan   # validation PPL of the exact recurrence (= `val_ppl` for discrete modes)
 
 @dataclass
 class LCTHistory(History):
     "`History` of LCT records; `train_cache` / `val_cache` are the caches at the end (not serialised)."
-    train_cache: LaggedCache | None = field(default=None, repr=False, compare=False)
-    val_cache: LaggedCache | None = field(default=None, repr=False, compare=False)
+    records: list = field(default_factory=list)   # `LCTEpochRecord`s, one per epoch
+    best_epoch: int | None = None                 # epoch whose weights were restored (None: no epoch yet)
+    stopped_early: bool = False                   # early stopping ended the run
+    train_cache: LaggedCache | None = field(default=None, repr=False, compare=False)   # training samples' cache at the end (lagged runs)
+    val_cache: LaggedCache | None = field(default=None, repr=False, compare=False)     # validation samples' cache at the end
     @property
     def best_exact_val_ppl(self) -> float:
         return next(r.exact_val_ppl for r in self.records if r.epoch == self.best_epoch) if self.best_epoch else math.nan
@@ -139,11 +166,16 @@ class LCTHistory(History):
         return (f'LCTHistory(epochs={len(self.records)}, best_epoch={self.best_epoch}, best_val_ppl={self.best_val_ppl:.1f}, '
                 f'best_exact_val_ppl={self.best_exact_val_ppl:.1f}, stopped_early={self.stopped_early})')
 
-# %% ../nbs/09b_lct.ipynb #3672cd45
-def lct_step(model: ContinuousLM, batch: dict, # {'input_ids', 'sample_id'} from a loader over TokenSamples
-             spec: ModeSpec, method: str = 'lct', cache: LaggedCache | None = None,
+# %% ../nbs/09b_lct.ipynb #441503b2
+def lct_step(model: ContinuousLM, # the model to train or score
+             batch: dict, # {'input_ids', 'sample_id'} from a loader over TokenSamples
+             spec: ModeSpec, # the mode (see `resolve_mode`)
+             method: str = 'lct', # 'lct' (lagged cache) or 'sequential' (exact recurrence); ignored for discrete modes
+             cache: LaggedCache | None = None, # the split's cache (needed by 'lct' in continuous modes)
              optimizer: torch.optim.Optimizer | None = None, # None: forward only (refresh the cache, score)
-             config: LCTConfig | None = None, device: torch.device | None = None) -> tuple[Tensor, int]:
+             config: LCTConfig | None = None, # bf16, grad_clip and cache_init are read from it (default: `LCTConfig()`)
+             device: torch.device | None = None, # default: the model's device
+            ) -> tuple[Tensor, int]:
     "One batch: lagged (`lct`), exact (`sequential`) or plain (discrete) loss, an optimiser step, then the cache refresh. Returns (summed NLL, tokens)."
     config = config or LCTConfig()
     device = device or next(model.parameters()).device
@@ -161,8 +193,17 @@ def lct_step(model: ContinuousLM, batch: dict, # {'input_ids', 'sample_id'} from
     if lagged: cache.put(batch['sample_id'], stats['hidden'])          # refreshed after each step
     return stats['nll_sum'], stats['n_tokens']
 
-def lct_epoch(model: ContinuousLM, loader, spec: ModeSpec, method: str = 'lct', cache: LaggedCache | None = None,
-              optimizer=None, config: LCTConfig | None = None, device=None, progress: bool = False, desc: str = '') -> tuple[float, float]:
+def lct_epoch(model: ContinuousLM, # the model to train or score
+              loader, # batches of {'input_ids', 'sample_id'}
+              spec: ModeSpec, # the mode (see `resolve_mode`)
+              method: str = 'lct', # 'lct' or 'sequential' (see `lct_step`)
+              cache: LaggedCache | None = None, # the split's cache (needed by 'lct' in continuous modes)
+              optimizer=None, # None: forward only (evaluation, cache refresh)
+              config: LCTConfig | None = None, # passed to `lct_step`
+              device=None, # default: the model's device
+              progress: bool = False, # show a progress bar
+              desc: str = '', # the progress bar's label
+             ) -> tuple[float, float]:
     "One pass over `loader` with `lct_step`; returns (PPL of the pass, seconds)."
     device = device or next(model.parameters()).device
     t0, nll, n = time.perf_counter(), torch.zeros((), device=device, dtype=torch.float64), 0
@@ -172,13 +213,19 @@ def lct_epoch(model: ContinuousLM, loader, spec: ModeSpec, method: str = 'lct', 
     if device.type == 'cuda': torch.cuda.synchronize()
     return math.exp(nll.item() / n), time.perf_counter() - t0
 
-# %% ../nbs/09b_lct.ipynb #ec365137
+# %% ../nbs/09b_lct.ipynb #bd59ac15
 @torch.no_grad()
-def evaluate_lct(model: ContinuousLM, samples: TokenSamples,
-                 mode: str | ModeSpec | None = None,
+def evaluate_lct(model: ContinuousLM, # the model to score
+                 samples: TokenSamples, # independent samples (each scored on its own)
+                 mode: str | ModeSpec | None = None, # default: the model's mode
                  cache: LaggedCache | None = None, # continuous modes: this split's cache, refreshed here (None: a fresh one)
-                 batch_size: int = 8, device=None, bf16: bool = True, exact: bool = True, cache_init: str = 'zeros',
-                 method: str = 'lct') -> dict:
+                 batch_size: int = 8, # samples per forward pass
+                 device=None, # move the model there first (default: where it is)
+                 bf16: bool = True, # bf16 autocast on CUDA
+                 exact: bool = True, # continuous modes: also score the exact recurrence (else `exact_ppl` is NaN)
+                 cache_init: str = 'zeros', # first cache of samples never visited: 'zeros' or 'tokens'
+                 method: str = 'lct', # 'lct' (lagged cache) or 'sequential' (the exact recurrence only)
+                ) -> dict:
     "`{'ppl': PPL under the training conditions, 'exact_ppl': PPL of the exact recurrence}` of independent samples."
     spec = resolve_mode(model.mode if mode is None else mode)
     if device is not None: model.to(device)
@@ -194,12 +241,15 @@ def evaluate_lct(model: ContinuousLM, samples: TokenSamples,
     finally: model.train(was)
     return dict(ppl=ppl, exact_ppl=exact_ppl)
 
-# %% ../nbs/09b_lct.ipynb #bd59ac15
-def train_lct(model: ContinuousLM, train: TokenSamples, val: TokenSamples,
-              config: LCTConfig | None = None,
+# %% ../nbs/09b_lct.ipynb #9e04ecbd
+def train_lct(model: ContinuousLM, # trained in place; ends with the best epoch's weights
+              train: TokenSamples, # training samples (with sample ids: the cache's keys)
+              val: TokenSamples, # validation samples (a cache of their own)
+              config: LCTConfig | None = None, # default: `LCTConfig()`
               resume: bool = False, # continue from `config.checkpoint_dir/last.pt` (weights, optimiser, caches, history)
               on_epoch_end: Callable | None = None, # called as f(epoch, model, train_cache, val_cache) after each epoch's evaluation
-              desc: str = '') -> LCTHistory:
+              desc: str = '', # label of the progress bars and epoch lines
+             ) -> LCTHistory:
     "Train a ContinuousLM (LCT, or the exact sequential recurrence) with early stopping; the best epoch's weights are restored."
     config = config or LCTConfig()
     config.check()
@@ -255,9 +305,13 @@ def train_lct(model: ContinuousLM, train: TokenSamples, val: TokenSamples,
     history.train_cache, history.val_cache = train_cache, val_cache
     return history
 
-# %% ../nbs/09b_lct.ipynb #9e04ecbd
+# %% ../nbs/09b_lct.ipynb #0d78c560
 @torch.no_grad()
-def cache_drift(model: ContinuousLM, cache: LaggedCache, samples: TokenSamples, batch_size: int = 8) -> dict:
+def cache_drift(model: ContinuousLM, # its current weights define the exact recurrence
+                cache: LaggedCache, # holds the cached h1 of every sample in `samples`
+                samples: TokenSamples, # the samples to compare (all visited)
+                batch_size: int = 8, # samples per exact run
+               ) -> dict:
     "How far the cached h1 of `samples` is from the exact recurrence under the current weights: mean |Δ|, mean |h_exact|, their ratio, mean |Δ| by position."
     device = next(model.parameters()).device
     was = model.training; model.eval()
@@ -274,7 +328,7 @@ def cache_drift(model: ContinuousLM, cache: LaggedCache, samples: TokenSamples, 
     mean_abs, mean_exact = by_pos.mean().item(), ref / n
     return dict(mean_abs=mean_abs, mean_abs_exact=mean_exact, relative=mean_abs / mean_exact, by_position=by_pos.float())
 
-# %% ../nbs/09b_lct.ipynb #781b0891
+# %% ../nbs/09b_lct.ipynb #7b0863dd
 def _speed_model(model_or_config, mode: str) -> tuple[ContinuousLM, dict]:
     if isinstance(model_or_config, ContinuousLM): return model_or_config, {}
     if model_or_config is None: model_or_config = select_lct_preset()
@@ -286,10 +340,18 @@ def _speed_model(model_or_config, mode: str) -> tuple[ContinuousLM, dict]:
                     f"got {type(model_or_config).__name__}")
 
 def lct_speed(model_or_config=None, # a ContinuousLM, an LCTExperimentConfig (model options, batch size, lr, data), create_model options, or None (the default preset)
-              seq_length: int = 128, n_samples: int = 64, batch_size: int | None = None, mode: str = 'continuous',
-              epochs: int = 1, lr: float | None = None, device: str = 'auto', bf16: bool = True,
+              seq_length: int = 128, # tokens per sample (when `samples` is None)
+              n_samples: int = 64, # samples per epoch (when `samples` is None)
+              batch_size: int | None = None, # default: the config's, else 8
+              mode: str = 'continuous', # a continuous mode
+              epochs: int = 1, # timed epochs per method (averaged)
+              lr: float | None = None, # default: the config's, else 1e-4
+              device: str = 'auto', # 'auto' picks CUDA when available
+              bf16: bool = True, # bf16 autocast on CUDA
               samples: TokenSamples | None = None, # default: `n_samples` real samples of `seq_length` tokens (offline corpus)
-              data: str | None = None, seed: int = 0) -> dict:
+              data: str | None = None, # 'offline' or 'pile' (default: the config's, else 'offline')
+              seed: int = 0, # seeds a fresh model's weights, the samples and the loader order
+             ) -> dict:
     "Seconds per training epoch of the exact sequential recurrence and of LCT, same model, data and order, and their ratio."
     if not isinstance(model_or_config, ContinuousLM): seed_everything(seed)   # a fresh model: seeded weights
     model, cfg = _speed_model(model_or_config, mode)
@@ -337,9 +399,13 @@ def lct_speed(model_or_config=None, # a ContinuousLM, an LCTExperimentConfig (mo
     out['ratio'] = out['sequential_seconds_per_epoch'] / out['lct_seconds_per_epoch']
     return out
 
-# %% ../nbs/09b_lct.ipynb #a62d81df
-def lct_drift(model: ContinuousLM, train: TokenSamples, val: TokenSamples, config: LCTConfig,
-              at_epochs=(1, 2, 5)) -> list[dict]:
+# %% ../nbs/09b_lct.ipynb #d8cf90ba
+def lct_drift(model: ContinuousLM, # trained in place with LCT (a continuous mode)
+              train: TokenSamples, # training samples; their caches are measured
+              val: TokenSamples, # validation samples (both PPLs in every row)
+              config: LCTConfig, # training settings (`epochs`, `patience` and `checkpoint_dir` are overridden)
+              at_epochs=(1, 2, 5), # epochs (≥ 1) after which to measure; training runs to the largest
+             ) -> list[dict]:
     "Mean |h_LCT − h_exact| over `train` after each epoch in `at_epochs` (and for the first cache, epoch 0)."
     at = sorted(set(at_epochs))
     if not at or at[0] < 1: raise ValueError(f"at_epochs must be epochs ≥ 1, got {at_epochs}")
@@ -362,7 +428,7 @@ def lct_drift(model: ContinuousLM, train: TokenSamples, val: TokenSamples, confi
         r.update(val_ppl=rec.val_ppl, exact_val_ppl=rec.exact_val_ppl)
     return rows
 
-# %% ../nbs/09b_lct.ipynb #0dc33301
+# %% ../nbs/09b_lct.ipynb #74dfe992
 SEED_003 = dict(
     title='Project guidelines (seed 003, 2025-12-07)',
     lct_speed=dict(seq_length=128, sequential_seconds_per_epoch=450, lct_seconds_per_epoch=20, ratio=22),
@@ -372,41 +438,43 @@ SEED_003 = dict(
     modes=dict(),   # discrete / continuous / continuous_extra / continuous_combined: no figures reported
 )
 
-# %% ../nbs/09b_lct.ipynb #d8cf90ba
+# %% ../nbs/09b_lct.ipynb #73f2f386
 @dataclass(frozen=True)
 class LCTExperimentConfig:
     "Data, training, model and measurement settings of the ContinuousLM / LCT experiment."
-    preset: str = 'custom'
-    data: str = 'offline'
-    n_samples: int = 10_000
-    seq_length: int = 128
-    n_val: int | None = None
-    n_reversal: int = 330
-    batch_size: int = 8
-    eval_batch_size: int | None = None
-    lr: float = 1e-4
-    weight_decay: float = 0.01
-    epochs: int = 50
-    patience: int = 1
-    grad_clip: float = 1.0
-    seed: int = 0
-    device: str = 'auto'
-    bf16: bool = True
-    progress: bool = True
-    modes: tuple = ('discrete', 'discrete_extra', 'continuous', 'continuous_extra', 'continuous_combined')
-    cache_device: str = 'device'
-    cache_dtype: str = 'float32'
-    cache_init: str = 'zeros'
+    preset: str = 'custom'            # the preset's name ('custom': built by hand)
+    # data (`load_samples`)
+    data: str = 'offline'             # 'offline' (the offline corpus) or 'pile'
+    n_samples: int = 10_000           # samples of `seq_length` tokens (training + validation)
+    seq_length: int = 128             # tokens per sample
+    n_val: int | None = None          # validation samples (None: 10% of `n_samples`)
+    n_reversal: int = 330             # chunks of forward reversal sentences added to training
+    # training (`train_config` → `LCTConfig`)
+    batch_size: int = 8               # samples per step
+    eval_batch_size: int | None = None   # validation batch size (None: `batch_size`)
+    lr: float = 1e-4                  # AdamW learning rate
+    weight_decay: float = 0.01        # AdamW weight decay of the weight matrices
+    epochs: int = 50                  # most epochs per mode
+    patience: int = 1                 # early stopping on validation PPL (0 = never stop early)
+    grad_clip: float = 1.0            # max gradient norm (0: no clipping)
+    seed: int = 0                     # seeds weights, data split, loader order
+    device: str = 'auto'              # 'auto' picks CUDA when available
+    bf16: bool = True                 # bf16 autocast on CUDA
+    progress: bool = True             # progress bars and a line per epoch
+    modes: tuple = ('discrete', 'discrete_extra', 'continuous', 'continuous_extra', 'continuous_combined')   # modes to train (keys of `MODES`)
+    cache_device: str = 'device'      # where LCT's caches live: 'cpu', 'device' (the training device) or a device name
+    cache_dtype: str = 'float32'      # the caches' dtype: 'float32', 'bfloat16' or 'float16'
+    cache_init: str = 'zeros'         # first cache of a sample: 'zeros' or 'tokens'
     drift_inits: tuple = ('zeros', 'tokens')   # first caches compared in the drift measurement
-    select_on: str = 'training'
-    model_options: dict = field(default_factory=dict)
+    select_on: str = 'training'       # early stopping / best state on 'training'-conditions val PPL or 'exact'
+    model_options: dict = field(default_factory=dict)   # `create_model('continuous', ...)` options (empty: Pythia-70m shape)
     # sequential vs LCT timing
-    speed_samples: int = 256
-    speed_seq_length: int = 128
-    speed_epochs: int = 1
+    speed_samples: int = 256          # samples timed per epoch
+    speed_seq_length: int = 128       # their length in tokens
+    speed_epochs: int = 1             # timed epochs per method
     # distance of the LCT cache from the exact recurrence
-    drift_epochs: tuple = (1, 2, 5)
-    drift_samples: int = 1_000
+    drift_epochs: tuple = (1, 2, 5)   # epochs after which the cache is compared with the exact recurrence
+    drift_samples: int = 1_000        # training samples used (the first ones)
 
     def train_config(self, mode: str, method: str = 'lct', checkpoint_dir: str | None = None, **overrides) -> LCTConfig:
         "The `LCTConfig` for `train_lct`."
@@ -430,7 +498,14 @@ LCT_PRESETS: dict[str, LCTExperimentConfig] = {
         model_options={}, speed_samples=1_000, speed_seq_length=128, drift_epochs=(1, 2, 5), drift_samples=1_000),
 }
 
-def select_lct_preset(name: str | None = None, **overrides) -> LCTExperimentConfig:
-    "`LCT_PRESETS[name]` via `newllm.presets.select_preset` (`smoke` under nbdev_test, `colab_l4` on a GPU, else `cpu`)."
+def select_lct_preset(name: str | None = None, # 'smoke', 'cpu' or 'colab_l4' (None: `default_preset()`)
+                      **overrides) -> LCTExperimentConfig:
+    """`LCT_PRESETS[name]` via `newllm.presets.select_preset` (`smoke` under nbdev_test, `colab_l4` on a GPU, else `cpu`).
+
+    Parameters
+    ----------
+    overrides
+        fields of `LCTExperimentConfig` to change, e.g. `epochs=3`
+    """
     from newllm.presets import select_preset
     return select_preset(LCT_PRESETS, name, **overrides)

@@ -15,9 +15,10 @@ __all__ = ['EPS', 'elu_plus_one', 'retrieve_parts', 'retrieve', 'memory_update',
 # %% ../nbs/01_memory.ipynb #e48260b8
 EPS = 1e-6  # keeps 0/0 (an empty memory) at 0
 
-def elu_plus_one(x: Tensor) -> Tensor:
+def elu_plus_one(x: Tensor, # any shape
+                ) -> Tensor:
     "The positive feature map σ(x) = ELU(x) + 1 of linear attention."
-    return F.elu(x) + 1
+    return F.elu(x).add_(1)   # in place: ELU's backward uses its input, not its output
 
 # %% ../nbs/01_memory.ipynb #91810647
 def retrieve_parts(sq: Tensor, # σ(Q): [..., S, d_k]
@@ -26,14 +27,18 @@ def retrieve_parts(sq: Tensor, # σ(Q): [..., S, d_k]
                   ) -> tuple[Tensor, Tensor]:
     "Numerator σ(Q)M `[..., S, d_v]` and denominator σ(Q)z `[..., S, 1]` of a memory read, from one matrix product."
     out = sq @ torch.cat([M, z.unsqueeze(-1)], dim=-1)
-    return out[..., :-1], out[..., -1:]
+    return out.split([M.shape[-1], 1], dim=-1)
 
-def retrieve(sq: Tensor, M: Tensor, z: Tensor, eps: float = EPS) -> Tensor:
+def retrieve(sq: Tensor, # σ(Q): [..., S, d_k]
+             M: Tensor,  # memory: [..., d_k, d_v]
+             z: Tensor,  # normaliser: [..., d_k]
+             eps: float = EPS, # added to the denominator: an empty memory reads 0, not 0/0
+            ) -> Tensor:
     "Read a memory: σ(Q)M / σ(Q)z; an empty memory reads as zeros."
     num, den = retrieve_parts(sq, M, z)
     return num / (den + eps)
 
-# %% ../nbs/01_memory.ipynb #6ee4f827
+# %% ../nbs/01_memory.ipynb #0c3f5591
 def _decay_weights(decay: Tensor | None, S: int, like: Tensor) -> tuple[Tensor | None, Tensor | None]:
     "Per-token write weights γ^(S-1-j) `[H, S, 1]` and the whole-segment factor γ^S `[H, 1, 1]`."
     if decay is None: return None, None
@@ -41,12 +46,13 @@ def _decay_weights(decay: Tensor | None, S: int, like: Tensor) -> tuple[Tensor |
     age = torch.arange(S - 1, -1, -1, device=like.device, dtype=like.dtype).view(1, S, 1)
     return (log_g * age).exp(), (log_g * S).exp()
 
-def memory_update(M: Tensor, z: Tensor, # memory `[B, H, d_k, d_v]` and normaliser `[B, H, d_k]` before the segment
+def memory_update(M: Tensor, # memory before the segment: [B, H, d_k, d_v]
+                  z: Tensor, # normaliser before the segment: [B, H, d_k]
                   sk: Tensor, # σ(K) of the segment: [B, H, S, d_k]
                   v: Tensor,  # values of the segment: [B, H, S, d_v]
                   delta_rule: bool = True, # subtract what M already returns for these keys
                   decay: Tensor | None = None, # per-head recency factor γ in (0, 1], shape [H]
-                  eps: float = EPS,
+                  eps: float = EPS, # keeps the delta rule's read of an empty memory at 0
                  ) -> tuple[Tensor, Tensor]:
     "Write a whole segment into the memory at once; returns the new `(M, z)`."
     if delta_rule: v = v - retrieve(sk, M, z, eps)
@@ -56,31 +62,61 @@ def memory_update(M: Tensor, z: Tensor, # memory `[B, H, d_k, d_v]` and normalis
         return g_seg * M + sk_w.transpose(-1, -2) @ v, g_seg.squeeze(-1) * z + sk_w.sum(-2)
     return M + sk.transpose(-1, -2) @ v, z + sk.sum(-2)
 
-# %% ../nbs/01_memory.ipynb #da60c822
+# %% ../nbs/01_memory.ipynb #1009ee8d
+def _causal_weights(n: int, decay: Tensor | None, like: Tensor) -> Tensor:
+    "Weight of token j seen from token t in a block of n tokens: 1 (or γ^(t-j)) for j ≤ t, else 0; `[n, n]` or `[H, 1…, n, n]` like `like`."
+    pos = torch.arange(n, device=like.device)
+    age = pos.view(-1, 1) - pos.view(1, -1)                                    # t - j
+    if decay is None: return (age >= 0).to(like.dtype)
+    log_g = decay.to(torch.float32).log().view(-1, *([1] * (like.ndim - 2)))  # [H, 1…, 1, 1]
+    return torch.where(age >= 0, (log_g * age.clamp(min=0)).exp(), 0.).to(like.dtype)
+
+def _pad_seq(t: Tensor, n: int) -> Tensor:
+    "Append n zero tokens (dimension -2): they come last, so no real token attends to them."
+    return F.pad(t, (0, 0, 0, n)) if n else t
+
 def causal_linear_attention(sq: Tensor, # σ(Q): [B, H, S, d_k]
                             sk: Tensor, # σ(K): [B, H, S, d_k]
                             v: Tensor,  # values: [B, H, S, d_v]
                             decay: Tensor | None = None, # per-head recency factor γ in (0, 1], shape [H]
-                            eps: float = EPS,
+                            eps: float = EPS, # added to the denominator Σ_j σ(q_t)·σ(k_j)
+                            segment_length: int | None = None, # attend only within consecutive segments of this many tokens
+                            chunk_size: int = 64, # tokens per chunk of the chunked form (no decay)
                            ) -> Tensor:
-    "Causal linear attention within one segment, in parallel: token t attends to tokens j ≤ t with weights σ(q_t)·σ(k_j)."
-    S = sq.shape[-2]
-    scores = sq @ sk.transpose(-1, -2)                                   # [B, H, S, S]
-    if decay is None:
-        scores = scores.tril()
-    else:
-        pos = torch.arange(S, device=sq.device)
-        age = (pos.view(-1, 1) - pos.view(1, -1)).to(scores.dtype)       # t - j
-        log_g = decay.to(scores.dtype).log().view(-1, 1, 1)
-        weight = torch.where(age >= 0, (log_g * age.clamp(min=0)).exp(), torch.zeros((), dtype=scores.dtype, device=sq.device))
-        scores = scores * weight
-    return (scores @ v) / (scores.sum(-1, keepdim=True) + eps)
+    "Causal linear attention in parallel: token t attends to tokens j ≤ t (of its segment) with weights σ(q_t)·σ(k_j)."
+    *lead, S, dk = sq.shape
+    dv = v.shape[-1]
+    L = S if segment_length is None or segment_length >= S else segment_length
+    if L < S:                                         # segments become one more batch dimension
+        pad = -S % L
+        seg = lambda t: _pad_seq(t, pad).reshape(*lead, (S + pad) // L, L, t.shape[-1])
+        out = causal_linear_attention(seg(sq), seg(sk), seg(v), decay, eps, chunk_size=chunk_size).reshape(*lead, S + pad, dv)
+        return out[..., :S, :] if pad else out
+    vv = torch.cat([v, torch.ones_like(v[..., :1])], dim=-1)                 # [V | 1]: numerator and denominator at once
+    if decay is not None or S <= chunk_size:                                   # one masked S × S product
+        scores = (sq @ sk.transpose(-1, -2)) * _causal_weights(S, decay, sq)
+        o = scores @ vv
+    else:                                                                      # chunks of C tokens
+        C, pad = chunk_size, -S % chunk_size
+        G = (S + pad) // C
+        q, k = _pad_seq(sq, pad).reshape(*lead, G, C, dk), _pad_seq(sk, pad).reshape(*lead, G, C, dk)
+        vc = _pad_seq(vv, pad).reshape(*lead, G, C, dv + 1)
+        o = ((q @ k.transpose(-1, -2)) * _causal_weights(C, None, q)) @ vc     # within each chunk
+        kv = k.transpose(-1, -2) @ vc                                          # [..., G, d_k, d_v+1] per chunk
+        kv = kv.to(torch.promote_types(kv.dtype, torch.float32))              # sum bf16 chunk states in float32
+        prefix = kv.cumsum(-3) - kv                                            # Ŝ_c: sum over the earlier chunks
+        o = (o + q @ prefix.to(q.dtype)).reshape(*lead, S + pad, dv + 1)
+        if pad: o = o[..., :S, :]
+    num, den = o.split([dv, 1], dim=-1)
+    return num / (den + eps)
 
-# %% ../nbs/01_memory.ipynb #e8ab004e
-def alibi_slopes(n_heads: int) -> Tensor:
+# %% ../nbs/01_memory.ipynb #dbdb4013
+def alibi_slopes(n_heads: int, # attention heads
+                ) -> Tensor:
     "ALiBi's per-head slopes 2^(-8i/n), i = 1..n."
     return torch.tensor([2 ** (-8 * i / n_heads) for i in range(1, n_heads + 1)])
 
-def recency_decay(n_heads: int) -> Tensor:
+def recency_decay(n_heads: int, # heads (one factor each)
+                 ) -> Tensor:
     "Per-head, per-token recency factors γ = exp(-slope) in (0, 1): weights of older content shrink by γ per token."
     return torch.exp(-alibi_slopes(n_heads))

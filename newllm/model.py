@@ -29,7 +29,10 @@ MEMORY_STATE_VERSION = 1
 class TransformerLM(nn.Module):
     "A causal language model over any list of newllm layers."
     def __init__(self, layers: Sequence[BaseLayer], # the blocks, in order
-                 vocab_size: int = 50304, layer_norm_eps: float = 1e-5, init_std: float = 0.02):
+                 vocab_size: int = 50304, # embedding and LM-head rows (Pythia: 50,304, padded from 50,277 tokens)
+                 layer_norm_eps: float = 1e-5, # final LayerNorm epsilon
+                 init_std: float = 0.02, # std of the normal init of embeddings and LM head
+                ):
         super().__init__()
         if not layers: raise ValueError("a TransformerLM needs at least one layer")
         sizes = {l.config['hidden_size'] for l in layers}
@@ -113,7 +116,9 @@ class TransformerLM(nn.Module):
         return f"name={self.name!r}, vocab_size={self.vocab_size}, parameters={self.num_parameters():,}, memory_bytes={self.memory_bytes():,}"
 
 # %% ../nbs/05_model.ipynb #1bfbb0d3
-def atomic_save(obj, path: str | Path):
+def atomic_save(obj, # anything `torch.save` accepts
+                path: str | Path, # destination; its folder is created
+               ):
     "`torch.save` to a temporary file in the same folder, then rename it over `path`."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,15 +129,19 @@ def atomic_save(obj, path: str | Path):
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
 
-def save_memory_state(model: TransformerLM, path: str | Path):
+def save_memory_state(model: TransformerLM, # the model whose memory to save
+                      path: str | Path, # destination file
+                     ):
     "Write `model.get_memory_state()` to `path` atomically."
     atomic_save(model.get_memory_state(), path)
 
-def load_memory_state(model: TransformerLM, path: str | Path):
+def load_memory_state(model: TransformerLM, # receives the state; same layer layout as the saving model
+                      path: str | Path, # a file written by `save_memory_state`
+                     ):
     "Load a state written by `save_memory_state` into `model` (checked)."
     model.set_memory_state(torch.load(path, map_location='cpu', weights_only=True))
 
-# %% ../nbs/05_model.ipynb #af075b48
+# %% ../nbs/05_model.ipynb #5fb13d53
 SIZE_OPTIONS = dict(vocab_size=50304, hidden_size=512, num_layers=6, num_heads=8, intermediate_size=2048)
 _MEMORY = dict(segment_length=256, memory_heads=None, use_delta_rule=True, recency_decay=False)
 _INFINI = dict(_MEMORY, num_memory_banks=1, segments_per_bank=4)
@@ -141,15 +150,19 @@ _MULTI = dict(_MEMORY, num_memories=4)
 @dataclass
 class ModelSpec:
     "How `create_model` builds one named model: its options (with defaults) and a builder."
-    name: str
-    description: str
-    options: dict
-    build: Callable[[dict], nn.Module]
+    name: str # the name `create_model` takes
+    description: str # one line: the layers it stacks
+    options: dict # every option it accepts, with its default
+    build: Callable[[dict], nn.Module] # options (defaults merged with the caller's) → model
 
 MODELS: dict[str, ModelSpec] = {}
 _LAZY_MODELS = {'continuous': 'newllm.continuous', 'context_kv': 'newllm.context_kv'}   # registered by their notebooks
 
-def register_model(name: str, description: str, options: dict, build: Callable[[dict], nn.Module]):
+def register_model(name: str, # the name `create_model` will take (replaces one already registered)
+                   description: str, # one line: the layers it stacks
+                   options: dict, # every option it accepts, with its default
+                   build: Callable[[dict], nn.Module], # options (defaults merged with the caller's) → model
+                  ):
     "Make `create_model(name, **options)` build `build(options)`."
     MODELS[name] = ModelSpec(name, description, dict(options), build)
 
@@ -178,8 +191,14 @@ def model_names() -> list[str]:
 
 def create_model(name: str, # one of `model_names()`
                  **options, # size options and the model's own options (see `MODELS[name].options`)
-                ) -> nn.Module:
-    "Build a named model; unknown names or options raise an error listing the valid ones."
+                ) -> nn.Module: # the model, with `.name` set
+    """Build a named model; unknown names or options raise an error listing the valid ones.
+
+    Parameters
+    ----------
+    options
+        size options and the model's own options (see `MODELS[name].options`)
+    """
     if name not in MODELS and name in _LAZY_MODELS: importlib.import_module(_LAZY_MODELS[name])
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; valid names: {', '.join(model_names())}")

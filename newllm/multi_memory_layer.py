@@ -16,12 +16,19 @@ __all__ = ['MultiMemoryAttention', 'MultiMemoryLayer']
 # %% ../nbs/04c_multi_memory_layer.ipynb #33f377c1
 class MultiMemoryAttention(CompressiveAttention):
     "`num_memories` compressive memories, written round-robin, read by per-token softmax selection."
-    def __init__(self, hidden_size: int, memory_heads: int, segment_length: int = 256, use_delta_rule: bool = True,
-                 num_memories: int = 4, recency: bool = False):
+    def __init__(self,
+                 hidden_size: int, # model width D (= memory heads × head size)
+                 memory_heads: int, # heads of the memory; each keeps [d, d] matrices, d = D / memory_heads
+                 segment_length: int = 256, # tokens per segment: local attention inside, one memory write per segment
+                 use_delta_rule: bool = True, # write only what the memory does not already return
+                 num_memories: int = 4, # memories, written round-robin one segment each
+                 recency: bool = False, # ALiBi-slope decay of older content, per head
+                ):
         if num_memories < 1: raise ValueError(f"num_memories must be ≥ 1, got {num_memories}")
         super().__init__(hidden_size, memory_heads, segment_length, use_delta_rule, num_memories, recency)
 
     def slot_for_segment(self, index): return index % self.num_slots
+    def slots_in_use(self, segments): return min(max(segments, 1), self.num_slots)
 
     def read_slots(self, sq: Tensor, M: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
         "Each memory's answer `[B, K, H, L, d]` and each token's selection weights `[B, K, H, L, 1]`."
@@ -37,10 +44,18 @@ class MultiMemoryAttention(CompressiveAttention):
 
 class MultiMemoryLayer(MemoryLayer):
     "Multi-memory Infini-attention ∥ MLP, parallel residual."
-    def __init__(self, hidden_size: int = 512, num_heads: int = 8, intermediate_size: int = 2048,
-                 num_memories: int = 4, memory_heads: int | None = None, segment_length: int = 256,
-                 use_delta_rule: bool = True, two_layernorms: bool = False, recency_decay: bool = False,
-                 layer_norm_eps: float = 1e-5):
+    def __init__(self,
+                 hidden_size: int = 512, # model width
+                 num_heads: int = 8, # attention heads (the default number of memory heads)
+                 intermediate_size: int = 2048, # MLP width
+                 num_memories: int = 4, # memories, written round-robin one segment each
+                 memory_heads: int | None = None, # heads of the memory (default `num_heads`)
+                 segment_length: int = 256, # tokens per segment
+                 use_delta_rule: bool = True, # False: plain linear memory update
+                 two_layernorms: bool = False, # True: HF GPT-NeoX's two LayerNorms
+                 recency_decay: bool = False, # ALiBi-slope decay of older memory content, per head
+                 layer_norm_eps: float = 1e-5, # LayerNorm epsilon
+                ):
         memory_heads = memory_heads or num_heads
         attention = MultiMemoryAttention(hidden_size, memory_heads, segment_length, use_delta_rule, num_memories, recency_decay)
         super().__init__(hidden_size, intermediate_size, attention, two_layernorms, layer_norm_eps,

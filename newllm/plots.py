@@ -17,7 +17,7 @@ __all__ = ['plot_learning_curves', 'plot_position_ppl']
 def plot_learning_curves(curves: Mapping[str, Sequence[tuple]], # label -> [(epoch, train_ppl, val_ppl), ...]
                          seed_curves: Mapping[str, Sequence[tuple]] | None = None, # the same, as the seed reported them
                          best_epochs: Mapping[str, int] | None = None, # label -> best epoch (marked)
-                         title: str = 'Learning curves',
+                         title: str = 'Learning curves', # the figure's title
                         ) -> matplotlib.figure.Figure:
     "Train and validation PPL per epoch, one line per model (seed curves dashed)."
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
@@ -43,7 +43,8 @@ def plot_learning_curves(curves: Mapping[str, Sequence[tuple]], # label -> [(epo
 # %% ../nbs/07c_plots.ipynb #19f355dc
 def plot_position_ppl(results: Mapping[str, Mapping[str, float]], # label -> {bucket: PPL}
                       seed: Mapping[str, Mapping[str, float]] | None = None, # label -> {bucket: PPL} as reported
-                      title: str = 'Position-wise PPL') -> matplotlib.figure.Figure:
+                      title: str = 'Position-wise PPL', # the figure's title
+                     ) -> matplotlib.figure.Figure:
     "Grouped bars: PPL per position bucket, one colour per model; the seed's values as hollow bars when given."
     labels = list(results)
     buckets = list(next(iter(results.values())))

@@ -11,13 +11,15 @@ from torch import nn, Tensor
 __all__ = ['rotate_half', 'apply_rotary', 'RotaryEmbedding']
 
 # %% ../nbs/02_position.ipynb #8ac01b39
-def rotate_half(x: Tensor) -> Tensor:
+def rotate_half(x: Tensor, # [..., 2d]: halves a = x[..., :d], b = x[..., d:]
+               ) -> Tensor:
     "[a, b] → [-b, a] over the last dimension."
     a, b = x.chunk(2, dim=-1)
     return torch.cat([-b, a], dim=-1)
 
 def apply_rotary(x: Tensor, # [..., S, head_dim]
-                 cos: Tensor, sin: Tensor, # [S, rotary_ndims]
+                 cos: Tensor, # [S, rotary_ndims] cosines, from `RotaryEmbedding`
+                 sin: Tensor, # [S, rotary_ndims] sines, from `RotaryEmbedding`
                 ) -> Tensor:
     "Rotate the first `cos.shape[-1]` dimensions of `x`; the rest pass through."
     r = cos.shape[-1]
@@ -26,14 +28,21 @@ def apply_rotary(x: Tensor, # [..., S, head_dim]
 
 class RotaryEmbedding(nn.Module):
     "cos/sin tables for partial rotary embeddings (GPT-NeoX convention), cached for the longest length seen."
-    def __init__(self, head_dim: int, rotary_pct: float = 0.25, base: float = 10000.):
+    def __init__(self,
+                 head_dim: int, # dimensions per attention head
+                 rotary_pct: float = 0.25, # fraction of `head_dim` that rotates (Pythia: 25%)
+                 base: float = 10000., # θ base: frequencies base^(-2i/r)
+                ):
         super().__init__()
         self.rotary_ndims, self.base = int(head_dim * rotary_pct), base
         inv_freq = 1.0 / (base ** (torch.arange(0, self.rotary_ndims, 2, dtype=torch.float32) / self.rotary_ndims))
         self.register_buffer('inv_freq', inv_freq, persistent=False)
         self._cache = None
 
-    def forward(self, seq_len: int, dtype: torch.dtype = torch.float32) -> tuple[Tensor, Tensor]:
+    def forward(self,
+                seq_len: int, # positions 0..seq_len-1
+                dtype: torch.dtype = torch.float32, # dtype of the returned tables
+               ) -> tuple[Tensor, Tensor]:
         "cos, sin of shape `[seq_len, rotary_ndims]` for positions 0..seq_len-1."
         c = self._cache
         if c is None or c[0].shape[0] < seq_len or c[0].device != self.inv_freq.device:

@@ -16,30 +16,29 @@ __all__ = ['PRESETS', 'EXPERIMENT_PRESETS', 'ExperimentConfig', 'in_nbdev_test',
 @dataclass(frozen=True)
 class ExperimentConfig:
     "Data, training and model settings of one experiment run."
-    preset: str = 'custom'
+    preset: str = 'custom'         # the preset's name (shown in tables and saved results)
     # data
     data: str = 'offline'          # 'offline' (real English, no hub) or 'pile'
     n_samples: int = 10_000        # corpus chunks: train + validation
-    seq_length: int = 512
-    n_val: int | None = None       # default: 10% of n_samples
+    seq_length: int = 512          # tokens per sample
+    n_val: int | None = None       # validation chunks; default: 10% of n_samples
     n_reversal: int = 330          # chunks of forward reversal sentences added to training
     # training
-    batch_size: int = 8
-    eval_batch_size: int | None = None
-    lr: float = 1e-4
-    weight_decay: float = 0.01
-    epochs: int = 50
-    patience: int = 1
-    grad_clip: float = 1.0
-    seed: int = 0
-    device: str = 'auto'
-    bf16: bool = True
-    compile: bool = False
-    progress: bool = True
-    # models: create_model names (optionally 'name:key=value'), compared on the same samples
-    models: tuple = ('pythia', 'infini')
-    # model: create_model options shared by every model of the run (each model takes those it knows)
-    model_options: dict = field(default_factory=dict)
+    batch_size: int = 8            # training samples per step
+    eval_batch_size: int | None = None  # evaluation batch; default: batch_size
+    lr: float = 1e-4               # AdamW learning rate
+    weight_decay: float = 0.01     # AdamW weight decay (weight matrices only)
+    epochs: int = 50               # most epochs to train
+    patience: int = 1              # epochs without a better validation PPL before stopping
+    grad_clip: float = 1.0         # gradient-norm clipping (0: none)
+    seed: int = 0                  # seed of the data split, initialisation and batch order
+    device: str = 'auto'           # 'auto' (CUDA when available), 'cpu', 'cuda', ...
+    bf16: bool = True              # bf16 autocast on CUDA
+    compile: bool = False          # torch.compile the model
+    progress: bool = True          # progress bars and per-epoch lines
+    # models
+    models: tuple = ('pythia', 'infini')  # create_model names (optionally 'name:key=value'), compared on the same samples
+    model_options: dict = field(default_factory=dict)  # create_model options for every model (each takes those it knows)
 
     def replace(self, **overrides) -> ExperimentConfig:
         "A copy with some fields changed; unknown fields raise an error listing the valid ones."
@@ -96,15 +95,23 @@ def in_nbdev_test() -> bool:
     "True inside `nbdev_test` (which sets `IN_TEST`)."
     return bool(os.environ.get('IN_TEST'))
 
+# %% ../nbs/08a_presets.ipynb #42c7280c
 def default_preset() -> str:
     "`smoke` under nbdev_test, `colab_l4` with a GPU, `cpu` otherwise."
     if in_nbdev_test(): return 'smoke'
     return 'colab_l4' if torch.cuda.is_available() else 'cpu'
 
+# %% ../nbs/08a_presets.ipynb #1f6d2460
 def get_preset(name: str | None = None, # a key of PRESETS; None: `default_preset()`
                experiment: str | None = None, # a key of EXPERIMENT_PRESETS, for its adjustments
                **overrides) -> ExperimentConfig:
-    "The named preset, adjusted for `experiment`, with `overrides` applied."
+    """The named preset, adjusted for `experiment`, with `overrides` applied.
+
+    Parameters
+    ----------
+    overrides
+        `ExperimentConfig` fields to change, e.g. `epochs=5`
+    """
     name = name or default_preset()
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
     if experiment is not None and experiment not in EXPERIMENT_PRESETS:
@@ -112,9 +119,17 @@ def get_preset(name: str | None = None, # a key of PRESETS; None: `default_prese
     adjust = EXPERIMENT_PRESETS.get(experiment, {})
     return PRESETS[name].replace(**adjust.get('*', {})).replace(**adjust.get(name, {})).replace(**overrides)
 
-# %% ../nbs/08a_presets.ipynb #1f6d2460
-def select_preset(table: dict, name: str | None = None, **overrides):
-    "`table[name]` (a dataclass; default `default_preset()`), with `overrides` applied; clear errors for unknown names/fields."
+# %% ../nbs/08a_presets.ipynb #94126d4f
+def select_preset(table: dict, # preset name -> config dataclass
+                  name: str | None = None, # a key of `table`; None: `default_preset()`
+                  **overrides):
+    """`table[name]` (a dataclass; default `default_preset()`), with `overrides` applied; clear errors for unknown names/fields.
+
+    Parameters
+    ----------
+    overrides
+        fields of the dataclass to change
+    """
     name = name or default_preset()
     if name not in table: raise ValueError(f"unknown preset {name!r}; choose one of: {', '.join(table)}")
     cfg = table[name]

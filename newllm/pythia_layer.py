@@ -17,7 +17,13 @@ __all__ = ['PythiaAttention', 'PythiaLayer']
 # %% ../nbs/04a_pythia_layer.ipynb #7c0abef8
 class PythiaAttention(nn.Module):
     "Causal softmax attention with partial RoPE (GPT-NeoX)."
-    def __init__(self, hidden_size: int, num_heads: int, rotary_pct: float = 0.25, rotary_base: float = 10000., bias: bool = True):
+    def __init__(self,
+                 hidden_size: int, # model width D
+                 num_heads: int, # attention heads; head_dim = D / num_heads
+                 rotary_pct: float = 0.25, # fraction of each head's dimensions that RoPE rotates
+                 rotary_base: float = 10000., # RoPE frequency base
+                 bias: bool = True, # biases on the QKV and output projections (Pythia: yes)
+                ):
         super().__init__()
         if hidden_size % num_heads: raise ValueError(f"hidden_size {hidden_size} is not divisible by num_heads {num_heads}")
         self.num_heads, self.head_dim = num_heads, hidden_size // num_heads
@@ -36,9 +42,15 @@ class PythiaAttention(nn.Module):
 # %% ../nbs/04a_pythia_layer.ipynb #e46792aa
 class PythiaLayer(BaseLayer):
     "A Pythia (GPT-NeoX) block: RoPE softmax attention ∥ MLP, parallel residual."
-    def __init__(self, hidden_size: int = 512, num_heads: int = 8, intermediate_size: int = 2048,
+    def __init__(self,
+                 hidden_size: int = 512, # model width
+                 num_heads: int = 8, # attention heads
+                 intermediate_size: int = 2048, # MLP width
                  two_layernorms: bool = False, # True: HF GPT-NeoX's two LayerNorms (pretrained weights)
-                 rotary_pct: float = 0.25, rotary_base: float = 10000., layer_norm_eps: float = 1e-5):
+                 rotary_pct: float = 0.25, # fraction of each head's dimensions that RoPE rotates
+                 rotary_base: float = 10000., # RoPE frequency base
+                 layer_norm_eps: float = 1e-5, # LayerNorm epsilon
+                ):
         super().__init__(hidden_size, intermediate_size, PythiaAttention(hidden_size, num_heads, rotary_pct, rotary_base),
                          two_layernorms, layer_norm_eps,
                          config=dict(num_heads=num_heads, rotary_pct=rotary_pct, rotary_base=rotary_base))

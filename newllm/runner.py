@@ -36,8 +36,8 @@ def _parse_value(v: str):
 @dataclass(frozen=True)
 class ModelRun:
     "A model of an experiment: a `create_model` name, its own options, and the label used in tables."
-    name: str
-    options: tuple = ()   # ((key, value), ...)
+    name: str             # a `create_model` name
+    options: tuple = ()   # the model's own options: ((key, value), ...)
     @property
     def label(self) -> str:
         return self.name + ''.join(f'+{k}' if v is True else f'+{k}={v}' for k, v in self.options)
@@ -62,19 +62,19 @@ class ModelRun:
         accepted = MODELS[self.name].options
         return create_model(self.name, **{k: v for k, v in shared_options.items() if k in accepted}, **dict(self.options))
 
-# %% ../nbs/08c_runner.ipynb #b0747ad8
+# %% ../nbs/08c_runner.ipynb #65509072
 @dataclass
 class ModelResult:
     "Everything measured for one model of an experiment."
-    label: str
-    name: str
-    options: dict
-    parameters: int
-    memory_bytes: int
-    history: History
-    position_ppl: dict
-    reversal: dict
-    layers: str = ''
+    label: str            # the label in tables (`ModelRun.label`)
+    name: str             # the `create_model` name
+    options: dict         # the model's own options
+    parameters: int       # parameter count
+    memory_bytes: int     # memory state per sequence, in bytes
+    history: History      # the training history (per-epoch train / validation PPL)
+    position_ppl: dict    # position bucket -> validation PPL
+    reversal: dict        # `ReversalResult.to_dict()`: forward / backward PPL, ratio, gap
+    layers: str = ''      # the layers, e.g. 'Infini + Pythia × 5'
 
     @property
     def best_epoch(self) -> int | None: return self.history.best_epoch
@@ -86,6 +86,7 @@ class ModelResult:
     @classmethod
     def from_dict(cls, d): return cls(**{**d, 'history': History.from_dict(d['history'])})
 
+# %% ../nbs/08c_runner.ipynb #0c65c411
 def _fmt(v) -> str:
     "Numbers as the seed reports print them: thousands separators, one decimal, small values to 3 significant digits."
     if v is None or (isinstance(v, float) and math.isnan(v)): return '–'
@@ -94,23 +95,25 @@ def _fmt(v) -> str:
     if isinstance(v, float): return f'{v:,.1f}' if abs(v) >= 1 else f'{v:.3g}'
     return str(v)
 
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
+def markdown_table(header: Sequence[str], # column titles
+                   rows: Sequence[Sequence], # one sequence of cells per row (numbers formatted as the seeds print them)
+                  ) -> str:
     "A GitHub-flavoured markdown table."
     lines = ['| ' + ' | '.join(map(str, header)) + ' |', '|' + '|'.join('---' for _ in header) + '|']
     lines += ['| ' + ' | '.join(_fmt(c) if not isinstance(c, str) else c for c in r) + ' |' for r in rows]
     return '\n'.join(lines)
 
-# %% ../nbs/08c_runner.ipynb #0c65c411
+# %% ../nbs/08c_runner.ipynb #1a50273d
 @dataclass
 class ExperimentResult:
     "Per-model results of one run, with the seed-style tables and plots."
-    config: dict
-    models: list
-    data: dict
-    device: str = ''
-    created: str = ''
-    version: str = ''
-    experiment: str | None = None
+    config: dict          # `ExperimentConfig.to_dict()` of the run
+    models: list          # a `ModelResult` per model, the baseline first
+    data: dict            # data source and sample counts
+    device: str = ''      # the device it ran on
+    created: str = ''     # when (UTC, ISO 8601)
+    version: str = ''     # newllm's version
+    experiment: str | None = None   # the `EXPERIMENT_PRESETS` key, if any
     trained: dict = field(default_factory=dict, repr=False, compare=False)   # label -> trained model (keep_models=True)
 
     def model(self, label: str) -> ModelResult:
@@ -338,7 +341,7 @@ class ExperimentResult:
         return (f"ExperimentResult({self.config['preset']} preset, {self.data['source']} data, models: "
                 + ', '.join(f'{m.label} (best val PPL {m.best_val_ppl:.1f} @ epoch {m.best_epoch})' for m in self.models) + ')')
 
-# %% ../nbs/08c_runner.ipynb #1a50273d
+# %% ../nbs/08c_runner.ipynb #3d15b69f
 def _layers_description(model) -> str:
     names = [type(l).__name__.replace('Layer', '') for l in getattr(model, 'layers', [])]
     out, i = [], 0
@@ -348,8 +351,16 @@ def _layers_description(model) -> str:
         out.append(f'{names[i]} × {j - i}' if j - i > 1 else names[i]); i = j
     return ' + '.join(out)
 
-def full_size_table(names: Sequence[str], seed: dict | None = None, **options) -> str:
-    "Parameters and memory bytes of `names` at the default (Pythia-70m) size, built here and counted — the seeds' architecture table."
+def full_size_table(names: Sequence[str], # model names, as `ModelRun.parse` takes them
+                    seed: dict | None = None, # a seed report (`newllm.seed_reports`): its counts beside
+                    **options) -> str:
+    """Parameters and memory bytes of `names` at the default (Pythia-70m) size, built here and counted — the seeds' architecture table.
+
+    Parameters
+    ----------
+    options
+        `create_model` options for every model (default: the full size)
+    """
     rows = []
     for name in names:
         run = ModelRun.parse(name)
@@ -361,6 +372,7 @@ def full_size_table(names: Sequence[str], seed: dict | None = None, **options) -
     head = ['model', 'layers', 'parameters', 'memory (bytes / sequence)']
     return markdown_table(head + (['parameters (seed)', 'memory (seed)'] if seed else []), rows)
 
+# %% ../nbs/08c_runner.ipynb #ca372923
 def run_experiment(models: Sequence[str | ModelRun] | None = None, # create_model names, optionally 'name:key=value,...'; default: the preset's
                    preset: str | None = None, # 'smoke', 'cpu', 'colab_l4'; default: `default_preset()`
                    experiment: str | None = None, # a key of newllm.presets.EXPERIMENT_PRESETS, for its settings
@@ -368,9 +380,14 @@ def run_experiment(models: Sequence[str | ModelRun] | None = None, # create_mode
                    seed_report: dict | None = None, # used only for the saved tables
                    checkpoints: bool = False, # keep per-model checkpoints under output_dir
                    keep_models: bool = False, # keep the trained models in `result.trained` (not saved)
-                   **overrides, # ExperimentConfig fields; `model_options` is merged into the preset's
-                  ) -> ExperimentResult:
-    "Train and evaluate `models` on the same samples with the same settings; returns an `ExperimentResult`."
+                   **overrides) -> ExperimentResult:
+    """Train and evaluate `models` on the same samples with the same settings; returns an `ExperimentResult`.
+
+    Parameters
+    ----------
+    overrides
+        `ExperimentConfig` fields; `model_options` is merged into the preset's
+    """
     model_options = overrides.pop('model_options', {})
     cfg = get_preset(preset, experiment, **overrides)
     if model_options: cfg = cfg.with_model_options(**model_options)
@@ -401,8 +418,9 @@ def run_experiment(models: Sequence[str | ModelRun] | None = None, # create_mode
     if output_dir: result.save(output_dir, seed_report)
     return result
 
-# %% ../nbs/08c_runner.ipynb #55af218a
+# %% ../nbs/08c_runner.ipynb #1d439257
 def build_parser() -> argparse.ArgumentParser:
+    "The `newllm-experiment` argument parser."
     p = argparse.ArgumentParser(prog='newllm-experiment', description='Train and compare newllm models on real text; print the seed-style tables.')
     p.add_argument('--models', nargs='+', default=None, help=f"models: {', '.join(model_names())} (options: 'name:key=value,...'); default: the preset's")
     p.add_argument('--preset', default=None, help=f"one of {', '.join(PRESETS)} (default: colab_l4 on a GPU, else cpu)")
@@ -423,7 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--no-progress', action='store_true')
     return p
 
-def run_cli(argv: Sequence[str] | None = None) -> ExperimentResult:
+# %% ../nbs/08c_runner.ipynb #a78b97d6
+def run_cli(argv: Sequence[str] | None = None, # command-line arguments; None: `sys.argv[1:]`
+           ) -> ExperimentResult:
     "Parse `newllm-experiment` arguments, run, print the tables; returns the result."
     args = build_parser().parse_args(argv)
     overrides = {k: v for k, v in vars(args).items()
@@ -447,6 +467,8 @@ def run_cli(argv: Sequence[str] | None = None) -> ExperimentResult:
     print(f'\nfinished in {time.perf_counter() - t0:.0f} s; results, tables and plots saved to {out}/')
     return result
 
-def main(argv: Sequence[str] | None = None):
+# %% ../nbs/08c_runner.ipynb #ca60a445
+def main(argv: Sequence[str] | None = None, # command-line arguments; None: `sys.argv[1:]`
+        ):
     "The `newllm-experiment` command (exit status 0 on success, a message and status 1 on bad input)."
     run_cli(argv)

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['SEED_000', 'SEED_001', 'SEED_REPORTS']
 
-# %% ../nbs/08b_seed_reports.ipynb #f20bdd5f
+# %% ../nbs/08b_seed_reports.ipynb #d3a3fede
 SEED_000 = dict(
     title='Full Infini-Attention (seed 000, 2025-12-06, NVIDIA L4 23.8 GB)',
     settings=dict(samples=10_000, seq_length=512, epochs='50 (early stopping, patience 1)', lr=1e-4, batch_size=8,

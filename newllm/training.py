@@ -25,14 +25,16 @@ __all__ = ['lm_loss', 'param_groups', 'EarlyStopping', 'TrainConfig', 'EpochReco
 
 # %% ../nbs/07a_training.ipynb #55fe3e43
 def lm_loss(logits: Tensor, # [B, S, V]: position t predicts token t+1
-            input_ids: Tensor, # [B, S]
-            reduction: str = 'mean',
+            input_ids: Tensor, # [B, S] token ids (the targets are ids[:, 1:])
+            reduction: str = 'mean', # 'mean' over the B·(S-1) predictions, 'sum' or 'none'
            ) -> Tensor:
     "Next-token cross-entropy; the one place where labels are shifted (once)."
     return F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), input_ids[:, 1:].flatten(), reduction=reduction)
 
 # %% ../nbs/07a_training.ipynb #e40cbc56
-def param_groups(model: nn.Module, weight_decay: float = 0.01) -> list[dict]:
+def param_groups(model: nn.Module, # its trainable parameters are split
+                 weight_decay: float = 0.01, # decay of the ≥2-D weights
+                ) -> list[dict]:
     "Two AdamW groups: weight matrices decay; gates, LayerNorms, biases and other <2-D parameters do not."
     decay, no_decay = [], []
     for p in model.parameters():
@@ -42,12 +44,18 @@ def param_groups(model: nn.Module, weight_decay: float = 0.01) -> list[dict]:
 # %% ../nbs/07a_training.ipynb #7683082e
 class EarlyStopping:
     "Stop when validation PPL has not improved for `patience` epochs; remembers the best epoch."
-    def __init__(self, patience: int = 1, min_delta: float = 0.0):
+    def __init__(self,
+                 patience: int = 1, # epochs without improvement before stopping (0: never stop)
+                 min_delta: float = 0.0, # an improvement must lower the value by more than this
+                ):
         if patience < 0: raise ValueError(f"patience must be ≥ 0, got {patience}")
         self.patience, self.min_delta = patience, min_delta
         self.best, self.best_epoch, self.bad_epochs = math.inf, None, 0
 
-    def step(self, epoch: int, value: float) -> bool:
+    def step(self,
+             epoch: int, # the epoch just finished
+             value: float, # its validation PPL (lower is better)
+            ) -> bool:
         "Record `value` for `epoch`; True if it is the best so far."
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.bad_epochs = value, epoch, 0
@@ -60,23 +68,23 @@ class EarlyStopping:
     def state_dict(self): return dict(best=self.best, best_epoch=self.best_epoch, bad_epochs=self.bad_epochs)
     def load_state_dict(self, d): self.best, self.best_epoch, self.bad_epochs = d['best'], d['best_epoch'], d['bad_epochs']
 
-# %% ../nbs/07a_training.ipynb #12c5eead
+# %% ../nbs/07a_training.ipynb #6f0eaacc
 @dataclass
 class TrainConfig:
     "Everything the trainer needs to know; defaults are the seeds'."
-    lr: float = 1e-4
-    weight_decay: float = 0.01
-    batch_size: int = 8
-    epochs: int = 50
+    lr: float = 1e-4             # AdamW learning rate (constant)
+    weight_decay: float = 0.01   # AdamW decay of ≥2-D weights (see `param_groups`)
+    batch_size: int = 8          # training sequences per step
+    epochs: int = 50             # at most this many epochs
     patience: int = 1            # early stopping on validation PPL (0 = never stop early)
-    grad_clip: float = 1.0
-    seed: int = 0
+    grad_clip: float = 1.0       # max gradient norm (0 = no clipping)
+    seed: int = 0                # seeds weights' RNG and the data order
     device: str = 'auto'         # 'auto' picks CUDA when available
     bf16: bool = True            # bf16 autocast on CUDA (memory stays float32)
     compile: bool = False        # torch.compile the model (CUDA)
-    eval_batch_size: int | None = None
+    eval_batch_size: int | None = None  # validation batch size (default `batch_size`)
     checkpoint_dir: str | None = None   # last.pt and best.pt after every epoch, written atomically
-    progress: bool = True
+    progress: bool = True        # tqdm bars and a line per epoch
 
     def resolved_device(self) -> torch.device:
         if self.device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -85,19 +93,19 @@ class TrainConfig:
 @dataclass
 class EpochRecord:
     "One epoch of training: train/val PPL and timings (seconds)."
-    epoch: int
-    train_ppl: float
-    val_ppl: float
-    train_seconds: float
-    eval_seconds: float
-    best: bool = False
+    epoch: int # 1-based
+    train_ppl: float # mean over the epoch's training steps (weights changing)
+    val_ppl: float # after the epoch
+    train_seconds: float # wall time of the training steps
+    eval_seconds: float # wall time of validation
+    best: bool = False # the best validation PPL so far
 
 @dataclass
 class History:
     "Per-epoch records, the best epoch, and whether early stopping ended the run."
-    records: list = field(default_factory=list)
-    best_epoch: int | None = None
-    stopped_early: bool = False
+    records: list = field(default_factory=list) # `EpochRecord`s, in order
+    best_epoch: int | None = None # epoch of the lowest validation PPL
+    stopped_early: bool = False # early stopping ended the run
 
     @property
     def best_val_ppl(self) -> float:
@@ -111,19 +119,25 @@ class History:
     def __repr__(self):
         return f'History(epochs={len(self.records)}, best_epoch={self.best_epoch}, best_val_ppl={self.best_val_ppl:.1f}, stopped_early={self.stopped_early})'
 
-# %% ../nbs/07a_training.ipynb #238f2f1e
-def autocast_context(device: torch.device, bf16: bool = True):
+# %% ../nbs/07a_training.ipynb #0093a880
+def autocast_context(device: torch.device, # where the model runs
+                     bf16: bool = True, # use bf16 autocast if `device` is CUDA
+                    ):
     "bf16 autocast on CUDA when asked for; a no-op elsewhere."
     return torch.autocast('cuda', dtype=torch.bfloat16, enabled=device.type == 'cuda' and bf16)
 
-def check_token_ids(samples: TokenSamples, vocab_size: int, what: str = 'samples'):
+def check_token_ids(samples: TokenSamples, # the data to check
+                    vocab_size: int, # the model's embedding rows
+                    what: str = 'samples', # how the error message names the data
+                   ):
     "Fail early, with a clear message, when data holds ids the model cannot embed."
     lo, hi = int(samples.input_ids.min()), int(samples.input_ids.max())
     if lo < 0 or hi >= vocab_size:
         raise ValueError(f"the {what} hold token ids from {lo} to {hi}, but the model's vocabulary is [0, {vocab_size}): "
                          "was the data tokenized with another tokenizer?")
 
-def seed_everything(seed: int):
+def seed_everything(seed: int, # one seed for all generators
+                   ):
     "Seed Python, NumPy and torch (CPU and CUDA)."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
@@ -138,9 +152,13 @@ def _set_rng_state(s):
 def _cpu_state(model: nn.Module) -> dict:
     return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
 
-# %% ../nbs/07a_training.ipynb #866361c2
-def train_step(model: nn.Module, input_ids: Tensor, optimizer: torch.optim.Optimizer, config: TrainConfig,
-               device: torch.device) -> Tensor:
+# %% ../nbs/07a_training.ipynb #fe69cada
+def train_step(model: nn.Module, # called as `model(input_ids, update_memory=False)` → logits
+               input_ids: Tensor, # [B, S] token ids, on `device`
+               optimizer: torch.optim.Optimizer, # steps once
+               config: TrainConfig, # `bf16` and `grad_clip` are used
+               device: torch.device, # decides whether bf16 autocast applies
+              ) -> Tensor:
     "One optimisation step on a batch of independent sequences; returns the summed token NLL (a device tensor: no host sync)."
     if hasattr(model, 'reset_memory'): model.reset_memory()          # fresh memory per independent sample
     with autocast_context(device, config.bf16):
@@ -153,17 +171,21 @@ def train_step(model: nn.Module, input_ids: Tensor, optimizer: torch.optim.Optim
     optimizer.zero_grad(set_to_none=True)
     return nll.detach()
 
-def make_optimizer(model: nn.Module, config: TrainConfig, device: torch.device) -> torch.optim.AdamW:
+def make_optimizer(model: nn.Module, # the model to optimise
+                   config: TrainConfig, # `lr` and `weight_decay` are used
+                   device: torch.device, # fused AdamW on CUDA
+                  ) -> torch.optim.AdamW:
     "AdamW over `param_groups`, fused on CUDA."
     return torch.optim.AdamW(param_groups(model, config.weight_decay), lr=config.lr, fused=device.type == 'cuda')
 
-# %% ../nbs/07a_training.ipynb #1691fe91
+# %% ../nbs/07a_training.ipynb #3656c406
 def train_model(model: nn.Module, # a TransformerLM (or any module with the same forward)
-                train: TokenSamples, val: TokenSamples,
-                config: TrainConfig | None = None,
+                train: TokenSamples, # training samples, shuffled each epoch
+                val: TokenSamples, # validation samples, for early stopping
+                config: TrainConfig | None = None, # default `TrainConfig()`
                 resume: bool = False, # continue from `config.checkpoint_dir/last.pt` if it exists
                 evaluate: Callable | None = None, # (model, samples) -> PPL; default `evaluate_ppl`
-                desc: str = '',
+                desc: str = '', # label for progress bars and epoch lines
                ) -> History:
     "Train with early stopping on validation PPL; the best epoch's weights are restored at the end."
     from newllm.evaluation import evaluate_ppl

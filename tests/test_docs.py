@@ -182,21 +182,20 @@ def _shown(notebooks):
     return names
 
 
-def _xfail_if(missing, what):
-    if missing:
-        pytest.xfail(f'{len(missing)} exported symbol(s) {what} (to be fixed in their notebooks): ' + ', '.join(missing))
+def _fail_if(missing, what):
+    assert not missing, f'{len(missing)} exported symbol(s) {what} (fix them in their notebooks): ' + ', '.join(missing)
 
 
 def test_exported_symbols_have_docstrings():
     missing = [f'{m}.{n}' for m, n, _, node in _exported() if not ast.get_docstring(node)]
-    _xfail_if(missing, 'lack a docstring')
+    _fail_if(missing, 'lack a docstring')
 
 
 def test_exported_symbols_have_show_doc():
     nbs = _module_notebooks()
     shown = {m: _shown(nbs[m]) for m in nbs}
     missing = [f'{m}.{n}' for m, n, _, _ in _exported() if n not in shown[m]]
-    _xfail_if(missing, 'have no show_doc in their notebook')
+    _fail_if(missing, 'have no show_doc in their notebook')
 
 
 def _undocumented_params(obj):
@@ -213,7 +212,7 @@ def test_exported_parameters_are_documented():
     for m, n, obj, _ in _exported():
         params = _undocumented_params(obj)
         if params: missing.append(f"{m}.{n}({', '.join(params)})")
-    _xfail_if(missing, 'have parameters without a docments comment')
+    _fail_if(missing, 'have parameters without a docments comment')
 
 
 def test_docs_build_cells_nbdev_would_run():
@@ -229,5 +228,4 @@ def test_docs_build_cells_nbdev_would_run():
             imports = any(isinstance(n, (ast.Import, ast.ImportFrom)) for s in body for n in ast.walk(s))
             if imports and not all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body):
                 mixed.append(f'{nb.name} cell {i}')
-    if mixed:
-        pytest.xfail(f'{len(mixed)} cell(s) mix imports with other code, so nbdev_docs runs them: ' + ', '.join(mixed))
+    assert not mixed, f'{len(mixed)} cell(s) mix imports with other code, so nbdev_docs runs them: ' + ', '.join(mixed)
