@@ -136,16 +136,16 @@ def write_readme(root: Path | str | None = None, # the checkout
 RESULTS_START, RESULTS_END = '<!-- RESULTS START -->', '<!-- RESULTS END -->'
 
 def _runner_rows(r: dict) -> list[tuple[str, str]]:
-    "Experiments 10 and 11 (`newllm.runner`): best validation PPL, speed and the reversal ratio per model."
+    "Experiments 10 and 11 (`newllm.runner`): best validation PPL, training speed and the reversal gap per model."
     rows, base = [], None
     for m in r['models']:
         recs = m['history']['records']
         best = min(recs, key=lambda x: x['val_ppl'])
         sec = sum(x['train_seconds'] for x in recs) / len(recs)
-        base = base or sec
+        base = base or (m['label'], sec)
         rev = m.get('reversal') or {}
-        txt = f"val PPL {best['val_ppl']:,.1f} (epoch {best['epoch']}), {base / sec:.2f}× speed"
-        if rev.get('ratio') is not None: txt += f", reversal F/B {rev['ratio']:.2f}"
+        txt = f"val PPL {best['val_ppl']:,.1f} (epoch {best['epoch']}), training speed {base[1] / sec:.2f}× {base[0]}'s"
+        if rev.get('gap') is not None: txt += f", reversal gap {rev['gap']:+,.1f}"
         rows.append((m['label'], txt))
     return rows
 
