@@ -12,16 +12,16 @@ import torch
 from torch import nn, Tensor
 
 from .model import create_model, model_names
-from .training import TrainConfig, train_step, make_optimizer, autocast_context, seed_everything
+from .training import TrainConfig, train_step, make_optimizer, autocast_context, seed_everything, resolve_device
 from .infini_layer import CompressiveAttention
 from .pythia_layer import PythiaAttention
 from .presets import select_preset, default_preset, in_nbdev_test
 
 # %% auto #0
-__all__ = ['FULL_MODELS', 'BENCH_PRESETS', 'PEAK_BF16_TFLOPS', 'BenchConfig', 'select_bench_preset', 'resolve_device',
-           'synchronize', 'timed', 'bench_tokens', 'peak_memory', 'attention_flops', 'flops_per_token', 'peak_tflops',
-           'bench_training', 'state_bytes', 'bench_scaling', 'bench_lct', 'training_table', 'scaling_table',
-           'lct_table', 'format_result', 'plot_scaling', 'build_parser', 'run_bench', 'main']
+__all__ = ['FULL_MODELS', 'BENCH_PRESETS', 'PEAK_BF16_TFLOPS', 'BenchConfig', 'select_bench_preset', 'synchronize', 'timed',
+           'bench_tokens', 'peak_memory', 'attention_flops', 'flops_per_token', 'peak_tflops', 'bench_training',
+           'state_bytes', 'bench_scaling', 'bench_lct', 'training_table', 'scaling_table', 'lct_table', 'format_result',
+           'plot_scaling', 'build_parser', 'run_bench', 'main']
 
 # %% ../nbs/09e_bench.ipynb #950aa4bc
 FULL_MODELS = ('pythia', 'infini', 'full_infini', 'multi_memory', 'hierarchical')
@@ -67,19 +67,12 @@ def select_bench_preset(name: str | None = None, # a key of BENCH_PRESETS; None:
     return select_preset(BENCH_PRESETS, name, **overrides)
 
 # %% ../nbs/09e_bench.ipynb #efefc729
-def resolve_device(device: str | torch.device = 'auto', # 'auto', 'cpu', 'cuda', 'cuda:1', ...
-                  ) -> torch.device:
-    "'auto' → CUDA when available, else CPU."
-    if str(device) == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    return torch.device(device)
-
-# %% ../nbs/09e_bench.ipynb #92e6ebc5
 def synchronize(device: torch.device, # the device to wait for
                ):
     "Wait for the device (a no-op on CPU)."
     if device.type == 'cuda': torch.cuda.synchronize(device)
 
-# %% ../nbs/09e_bench.ipynb #66c698e2
+# %% ../nbs/09e_bench.ipynb #92e6ebc5
 def timed(fn, # called with no arguments
           device: torch.device, # synchronised before and after
          ) -> float:
@@ -90,7 +83,7 @@ def timed(fn, # called with no arguments
     synchronize(device)
     return time.perf_counter() - t0
 
-# %% ../nbs/09e_bench.ipynb #6a8a8fb9
+# %% ../nbs/09e_bench.ipynb #780db5e2
 def bench_tokens(batch_size: int, # samples
                  seq_length: int, # tokens per sample
                  data: str = 'offline', # 'offline' (real text), 'pile' or 'random'
@@ -108,7 +101,7 @@ def bench_tokens(batch_size: int, # samples
                          "use the Pythia vocabulary (50,304) or --data random")
     return ids
 
-# %% ../nbs/09e_bench.ipynb #1cdf6383
+# %% ../nbs/09e_bench.ipynb #5c1c40cc
 class _MallInfo2(ctypes.Structure):
     _fields_ = [(n, ctypes.c_size_t) for n in
                 ('arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost')]
@@ -149,7 +142,7 @@ def peak_memory(fn, # called with no arguments
         done.set(); t.join()
     return max(peak[0], in_use()) - before
 
-# %% ../nbs/09e_bench.ipynb #88753065
+# %% ../nbs/09e_bench.ipynb #3ca3d14e
 def attention_flops(layer: nn.Module, # a newllm layer (softmax or memory attention; others count 0)
                     seq_length: int, # tokens per sequence
                    ) -> float:
@@ -161,7 +154,7 @@ def attention_flops(layer: nn.Module, # a newllm layer (softmax or memory attent
     if isinstance(att, PythiaAttention): return 4 * seq_length * att.num_heads * att.head_dim
     return 0.0
 
-# %% ../nbs/09e_bench.ipynb #4fd4e0ad
+# %% ../nbs/09e_bench.ipynb #88753065
 def flops_per_token(model: nn.Module, # a `TransformerLM`
                     seq_length: int, # tokens per sequence
                     training: bool = True, # a training step (forward + backward) rather than a forward pass
@@ -171,7 +164,7 @@ def flops_per_token(model: nn.Module, # a `TransformerLM`
     attn = sum(attention_flops(l, seq_length) for l in getattr(model, 'layers', []))
     return (6 * n + 3 * attn) if training else (2 * n + attn)
 
-# %% ../nbs/09e_bench.ipynb #171dff38
+# %% ../nbs/09e_bench.ipynb #4fd4e0ad
 # dense bf16 tensor-core peaks (TFLOP/s) from NVIDIA's data sheets (their headline figures are with sparsity: ×2)
 PEAK_BF16_TFLOPS = {'H100 PCIe': 756.0, 'H100 NVL': 835.0, 'H100': 989.4, 'H200': 989.4, 'GH200': 989.4,
                     'A100': 312.0, 'L40S': 362.0, 'L4': 121.0, 'A10G': 70.0}
@@ -185,7 +178,7 @@ def peak_tflops(device: torch.device, # a CUDA device is looked up by name
     name = torch.cuda.get_device_name(device)
     return next((v for k, v in PEAK_BF16_TFLOPS.items() if k in name), None)
 
-# %% ../nbs/09e_bench.ipynb #f7ef52f6
+# %% ../nbs/09e_bench.ipynb #34646f86
 def _build(name: str, options: dict, device: torch.device, seed: int) -> nn.Module:
     "`create_model(name)` with the shared `options` it accepts (`'name:key=value'` adds its own, see `newllm.runner.ModelRun`)."
     from newllm.runner import ModelRun
@@ -252,7 +245,7 @@ def _device_name(dev: torch.device) -> str:
     except (OSError, StopIteration): pass
     return f'cpu ({name}, {torch.get_num_threads()} threads)'
 
-# %% ../nbs/09e_bench.ipynb #b3fff730
+# %% ../nbs/09e_bench.ipynb #57fd90d2
 def state_bytes(model: nn.Module, # a `TransformerLM` (after a forward pass, for memory layers)
                 seq_length: int, # tokens seen (softmax layers' K/V grow with it)
                ) -> int:
@@ -267,7 +260,7 @@ def state_bytes(model: nn.Module, # a `TransformerLM` (after a forward pass, for
             total += 2 * seq_length * att.num_heads * att.head_dim * 4
     return total
 
-# %% ../nbs/09e_bench.ipynb #0a428b6a
+# %% ../nbs/09e_bench.ipynb #b3fff730
 def bench_scaling(models: Sequence[str] = ('pythia', 'full_infini'), # create_model names (optionally 'name:key=value')
                   lengths: Sequence[int] = (512, 1024, 2048, 4096, 8192), # sequence lengths
                   batch_size: int = 1, # samples per call
@@ -317,7 +310,7 @@ def bench_scaling(models: Sequence[str] = ('pythia', 'full_infini'), # create_mo
     return dict(benchmark='scaling', device=_device_name(dev), threads=torch.get_num_threads(), batch_size=batch_size,
                 lengths=lengths, repeats=repeats, data=data, bf16=bf16 and dev.type == 'cuda', model_options=options, rows=rows)
 
-# %% ../nbs/09e_bench.ipynb #3ab6eecb
+# %% ../nbs/09e_bench.ipynb #296e4053
 def bench_lct(seq_length: int = 128, # tokens per sample
               **kwargs) -> dict:
     """Seconds per epoch, sequential vs LCT, from `newllm.lct.lct_speed` (keyword arguments it does not take are refused).
@@ -337,7 +330,7 @@ def bench_lct(seq_length: int = 128, # tokens per sample
     out = fn(seq_length=seq_length, **{k: v for k, v in kwargs.items() if v is not None})
     return dict(benchmark='lct', **out)
 
-# %% ../nbs/09e_bench.ipynb #acf43fd4
+# %% ../nbs/09e_bench.ipynb #7c0b2ac3
 def _fmt(v, digits=3):
     if v is None: return '–'
     if isinstance(v, bool): return 'yes' if v else 'no'
@@ -360,7 +353,7 @@ def training_table(result: dict, # from `bench_training`
             + ([r['achieved_tflops'], r['mfu'], r['seed_epoch_s']] if gpu else []) for n, r in result['results'].items()]
     return _table(head, rows)
 
-# %% ../nbs/09e_bench.ipynb #69ed7dce
+# %% ../nbs/09e_bench.ipynb #acf43fd4
 def scaling_table(result: dict, # from `bench_scaling`
                  ) -> str:
     "Markdown table of `bench_scaling`'s result."
@@ -368,14 +361,14 @@ def scaling_table(result: dict, # from `bench_scaling`
     return _table(head, [[r['model'], r['seq_length'], r['forward_s'], r['forward_vs_first'], r['train_step_s'],
                           _mib(r['forward_peak_bytes']), _mib(r['train_peak_bytes']), r['state_bytes']] for r in result['rows']])
 
-# %% ../nbs/09e_bench.ipynb #0e9ef958
+# %% ../nbs/09e_bench.ipynb #69ed7dce
 def lct_table(result: dict, # from `bench_lct`
              ) -> str:
     "Markdown table of `bench_lct`'s result."
     return _table(['method', 'seconds per epoch'], [['sequential', result['sequential_seconds_per_epoch']],
                                                     ['LCT', result['lct_seconds_per_epoch']], ['speed-up', result['ratio']]])
 
-# %% ../nbs/09e_bench.ipynb #eb4aa7a9
+# %% ../nbs/09e_bench.ipynb #0e9ef958
 def format_result(result: dict, # from `bench_training`, `bench_scaling` or `bench_lct`
                  ) -> str:
     "The settings line and the table of any benchmark result."
@@ -387,7 +380,7 @@ def format_result(result: dict, # from `bench_training`, `bench_scaling` or `ben
         return f"scaling: batch {result['batch_size']}, median of {result['repeats']}, {result['device']}\n\n" + scaling_table(result)
     return f"sequential vs LCT: seq {result.get('seq_length')}, {result.get('n_samples')} samples, {result.get('device')}\n\n" + lct_table(result)
 
-# %% ../nbs/09e_bench.ipynb #4421d6b1
+# %% ../nbs/09e_bench.ipynb #eb4aa7a9
 def plot_scaling(result: dict, # from `bench_scaling`
                 ):
     "Forward time, training-step time and memory state against the sequence length (log–log), one line per model."
@@ -411,7 +404,7 @@ def plot_scaling(result: dict, # from `bench_scaling`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/09e_bench.ipynb #5bb72123
+# %% ../nbs/09e_bench.ipynb #24ad90e2
 def _parse_options(pairs: Sequence[str]) -> dict:
     from newllm.runner import _parse_value
     out = {}
@@ -452,7 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     l.add_argument('--batch-size', type=int); l.add_argument('--epochs', type=int); l.add_argument('--mode', help='ContinuousLM mode')
     return p
 
-# %% ../nbs/09e_bench.ipynb #68a41880
+# %% ../nbs/09e_bench.ipynb #5bb72123
 def run_bench(argv: Sequence[str] | None = None, # command-line arguments; None: `sys.argv[1:]`
              ) -> dict:
     "Parse `newllm-bench` arguments, run the benchmark, print its tables (or JSON with `--json`) and return the result."
@@ -482,7 +475,7 @@ def run_bench(argv: Sequence[str] | None = None, # command-line arguments; None:
     print(json.dumps(result, indent=2) if a.json else format_result(result))
     return result
 
-# %% ../nbs/09e_bench.ipynb #3b5ed44a
+# %% ../nbs/09e_bench.ipynb #68a41880
 def main(argv: Sequence[str] | None = None, # command-line arguments; None: `sys.argv[1:]`
         ):
     "The `newllm-bench` console script: `training`, `scaling` or `lct` (see `--help`)."

@@ -16,8 +16,8 @@ from torch import nn, Tensor
 from tqdm.auto import tqdm
 
 from .components import PythiaMLP, init_weights
-from .model import register_model, atomic_save
-from .training import param_groups, EarlyStopping, seed_everything, autocast_context
+from .model import register_model, atomic_save, check_input_ids
+from .training import param_groups, EarlyStopping, seed_everything, autocast_context, resolve_device
 from .data import hub_available
 
 # %% auto #0
@@ -225,18 +225,7 @@ class ContextKVModel(nn.Module):
         y = self.ffn_norm(h + self.ffn(h))
         return F.linear(y, self.embed.weight)
 
-    def check_input_ids(self, input_ids: Tensor):
-        "Raise a clear error unless `input_ids` is a `[batch, seq]` integer tensor of ids below `vocab_size`."
-        if not isinstance(input_ids, torch.Tensor): raise TypeError(f"input_ids must be a torch.Tensor, got {type(input_ids).__name__}")
-        if input_ids.dtype.is_floating_point or input_ids.dtype == torch.bool:
-            raise TypeError(f"input_ids must be integer token ids, got dtype {input_ids.dtype}")
-        if input_ids.ndim != 2 or input_ids.shape[1] == 0:
-            hint = ' (one sequence? use input_ids[None])' if input_ids.ndim == 1 else ''
-            raise ValueError(f"input_ids must have shape [batch, seq_len] with seq_len ≥ 1, got {tuple(input_ids.shape)}{hint}")
-        if input_ids.device.type == 'cpu':
-            lo, hi = int(input_ids.min()), int(input_ids.max())
-            if lo < 0 or hi >= self.vocab_size:
-                raise ValueError(f"token ids must be in [0, {self.vocab_size}) for this model, got values from {lo} to {hi}")
+    def check_input_ids(self, input_ids: Tensor): check_input_ids(input_ids, self.vocab_size)
 
     def forward(self, input_ids: Tensor, # [batch, seq] token ids
                 update_memory: bool = True, # keep the last contexts for the next call (streaming)
@@ -317,8 +306,7 @@ class OACDConfig:
     device: str = 'auto'              # 'auto' picks CUDA when available
     progress: bool = True             # progress bar
 
-    def resolved_device(self) -> torch.device:
-        return torch.device(('cuda' if torch.cuda.is_available() else 'cpu') if self.device == 'auto' else self.device)
+    def resolved_device(self) -> torch.device: return resolve_device(self.device)
 
 @dataclass
 class OACDIteration:
@@ -478,8 +466,7 @@ class Phase2Config:
     bf16: bool = True                 # bf16 autocast on CUDA
     progress: bool = True             # progress bars and a line per epoch
 
-    def resolved_device(self) -> torch.device:
-        return torch.device(('cuda' if torch.cuda.is_available() else 'cpu') if self.device == 'auto' else self.device)
+    def resolved_device(self) -> torch.device: return resolve_device(self.device)
 
 @dataclass
 class Phase2Record:

@@ -7,20 +7,17 @@ from __future__ import annotations
 import copy, dataclasses, hashlib, json, math, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
-from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
 
 from .components import init_weights
 from .data import TokenSamples, chunk_stream, split_samples, token_stream, offline_corpus, pythia_tokenizer, cache_dir
 from .infini_layer import InfiniLayer, InfiniAttention, MemoryLayer
 from .model import TransformerLM, atomic_save
-from .training import (TrainConfig, EpochRecord, History, EarlyStopping, train_step, train_model, param_groups,
-                             autocast_context, check_token_ids, seed_everything, _cpu_state, _rng_state, _set_rng_state)
+from .training import (TrainConfig, EpochRecord, History, train_step, train_model, param_groups,
+                             autocast_context, seed_everything, fit_epochs, _prepare_training)
 from .evaluation import evaluate_ppl, sliding_window_ppl, segment_ppl, _EvalMode
 
 # %% auto #0
@@ -139,64 +136,7 @@ def describe_groups(optimizer: torch.optim.Optimizer, # its groups may carry a '
     return [dict(name=g.get('name', f'group {i}'), lr=g['lr'], weight_decay=g['weight_decay'],
                  parameters=sum(p.numel() for p in g['params'])) for i, g in enumerate(optimizer.param_groups)]
 
-# %% ../nbs/09d_distill.ipynb #123cbe72
-def _fit(trained: nn.Module, # what is checkpointed and restored (the student, or the whole model)
-         train: TokenSamples, optimizer: torch.optim.Optimizer, config: TrainConfig, device: torch.device,
-         train_batch: Callable, # input_ids -> (summed loss tensor, count)
-         end_epoch: Callable,   # (epoch, mean training loss, seconds) -> (record, value early stopping watches)
-         history, desc: str, resume: bool,
-         after_epoch: Callable | None = None, # history -> None, called once the epoch's record is in (before checkpointing)
-        ):
-    stopper, best_state, start = EarlyStopping(config.patience), None, 1
-    ckpt = Path(config.checkpoint_dir) if config.checkpoint_dir else None
-    if resume and ckpt and (ckpt/'last.pt').exists():
-        saved = torch.load(ckpt/'last.pt', map_location='cpu', weights_only=False)
-        trained.load_state_dict(saved['model']); optimizer.load_state_dict(saved['optimizer'])
-        history, start = type(history).from_dict(saved['history']), saved['epoch'] + 1
-        stopper.load_state_dict(saved['early_stopping']); _set_rng_state(saved['rng'])
-        if (ckpt/'best.pt').exists(): best_state = torch.load(ckpt/'best.pt', map_location='cpu', weights_only=True)
-        if history.stopped_early: start = config.epochs + 1
-    order = torch.Generator()
-    for epoch in range(start, config.epochs + 1):
-        order.manual_seed(config.seed + epoch)                          # the same order on resume
-        loader = DataLoader(train, batch_size=config.batch_size, shuffle=True, generator=order,
-                            pin_memory=device.type == 'cuda')
-        trained.train()
-        t0, total, count = time.perf_counter(), torch.zeros((), dtype=torch.float64, device=device), 0
-        for batch in tqdm(loader, desc=f'{desc} epoch {epoch}'.strip(), leave=False, disable=not config.progress):
-            s, c = train_batch(batch['input_ids'].to(device, non_blocking=True))
-            total += s; count += c
-        if device.type == 'cuda': torch.cuda.synchronize()
-        seconds = time.perf_counter() - t0
-        record, watched = end_epoch(epoch, total.item() / count, seconds)
-        record.best = stopper.step(epoch, watched)
-        if record.best: best_state = _cpu_state(trained)
-        history.records.append(record)
-        history.best_epoch, history.stopped_early = stopper.best_epoch, stopper.should_stop
-        if after_epoch is not None: after_epoch(history)
-        if config.progress:
-            shown = ', '.join(f'{k} {v:.4g}' for k, v in asdict(record).items() if k not in ('epoch', 'best', 'eval_seconds'))
-            tqdm.write(f'{desc} epoch {epoch}: {shown}{" *" if record.best else ""}'.strip())
-        if ckpt:
-            if record.best: atomic_save(best_state, ckpt/'best.pt')
-            atomic_save(dict(model=trained.state_dict(), optimizer=optimizer.state_dict(), epoch=epoch,
-                             history=history.to_dict(), early_stopping=stopper.state_dict(), rng=_rng_state(),
-                             config=asdict(config)), ckpt/'last.pt')
-        if stopper.should_stop: break
-    if best_state is not None: trained.load_state_dict(best_state)
-    if hasattr(trained, 'reset_memory'): trained.reset_memory()
-    return history
-
-def _prepare(model: nn.Module, train: TokenSamples, val: TokenSamples, config: TrainConfig, vocab_size: int | None):
-    if len(train) == 0 or len(val) == 0: raise ValueError(f"need training and validation samples, got {len(train)} and {len(val)}")
-    if vocab_size is not None:
-        check_token_ids(train, vocab_size, 'training samples'); check_token_ids(val, vocab_size, 'validation samples')
-    device = config.resolved_device()
-    seed_everything(config.seed)
-    model.to(device)
-    return device
-
-# %% ../nbs/09d_distill.ipynb #515dfd44
+# %% ../nbs/09d_distill.ipynb #db1344df
 @torch.no_grad()
 def distill_mse(base: TransformerLM, # the pretrained model (teacher)
                 student: nn.Module, # the layer that imitates its layer 0
@@ -216,7 +156,7 @@ def distill_mse(base: TransformerLM, # the pretrained model (teacher)
             total += F.mse_loss(pred.float(), target.float(), reduction='sum').item(); n += target.numel()
     return total / n
 
-# %% ../nbs/09d_distill.ipynb #c79f6362
+# %% ../nbs/09d_distill.ipynb #ef611078
 def distill_layer0(base: TransformerLM, # the pretrained model (teacher); not changed
                    student: nn.Module,  # the new layer, e.g. from `make_infini_layer`; trained in place
                    train: TokenSamples, # training samples
@@ -227,7 +167,7 @@ def distill_layer0(base: TransformerLM, # the pretrained model (teacher); not ch
                   ) -> DistillHistory:
     "Stage 1: train only `student` to reproduce the original layer 0's output (MSE) on real text."
     config = config or TrainConfig()
-    device = _prepare(base, train, val, config, base.vocab_size)
+    device = _prepare_training(base, train, val, config)
     student.to(device)
     optimizer = torch.optim.AdamW(param_groups(student, config.weight_decay), lr=config.lr, fused=device.type == 'cuda')
     for g, name in zip(optimizer.param_groups, ('student', 'student (no decay)')): g['name'] = name
@@ -255,12 +195,12 @@ def distill_layer0(base: TransformerLM, # the pretrained model (teacher); not ch
 
     history = DistillHistory(groups=describe_groups(optimizer))
     try:
-        history = _fit(student, train, optimizer, config, device, train_batch, end_epoch, history, 'distill', resume)
+        history = fit_epochs(student, train, optimizer, config, device, train_batch, end_epoch, history, 'distill', resume)
     finally:
         base.train(base_mode)
     return history
 
-# %% ../nbs/09d_distill.ipynb #7681f5ec
+# %% ../nbs/09d_distill.ipynb #186a428e
 def layerwise_param_groups(model: TransformerLM, # stage 2's model (its trainable parameters are grouped)
                            lr: float = 1e-5, # base learning rate
                            layer0_scale: float = 2.0, # layer 0 trains at `layer0_scale·lr`
@@ -278,7 +218,7 @@ def layerwise_param_groups(model: TransformerLM, # stage 2's model (its trainabl
         groups.setdefault(name, dict(name=name, params=[], lr=lr * scale, weight_decay=weight_decay if decay else 0.0))['params'].append(p)
     return [groups[k] for k in ('layer 0', 'layer 0 (no decay)', 'other', 'other (no decay)') if k in groups]
 
-# %% ../nbs/09d_distill.ipynb #14dacaf1
+# %% ../nbs/09d_distill.ipynb #5f5a0401
 def make_layerwise_optimizer(model: TransformerLM, # stage 2's model
                              config: TrainConfig, # base lr and weight decay
                              layer0_scale: float = 2.0, # layer 0's lr factor
@@ -289,7 +229,7 @@ def make_layerwise_optimizer(model: TransformerLM, # stage 2's model
     return torch.optim.AdamW(layerwise_param_groups(model, config.lr, layer0_scale, other_scale, config.weight_decay),
                              lr=config.lr, fused=device.type == 'cuda')
 
-# %% ../nbs/09d_distill.ipynb #9a7ee2e9
+# %% ../nbs/09d_distill.ipynb #7e7e283e
 def _lm_fit(model, train, val, optimizer, config, device, history, desc, resume, after_step=None, after_epoch=None):
     eval_bs = config.eval_batch_size or config.batch_size
     def train_batch(ids):
@@ -300,7 +240,7 @@ def _lm_fit(model, train, val, optimizer, config, device, history, desc, resume,
         t = time.perf_counter()
         val_ppl = evaluate_ppl(model, val, eval_bs, bf16=config.bf16, progress=False)
         return EpochRecord(epoch, math.exp(mean_nll), val_ppl, seconds, time.perf_counter() - t), val_ppl
-    return _fit(model, train, optimizer, config, device, train_batch, end_epoch, history, desc, resume, after_epoch)
+    return fit_epochs(model, train, optimizer, config, device, train_batch, end_epoch, history, desc, resume, after_epoch)
 
 def finetune(model: TransformerLM, # stage 2's model (`replace_layer0`); trained in place
              train: TokenSamples, # training samples
@@ -312,12 +252,12 @@ def finetune(model: TransformerLM, # stage 2's model (`replace_layer0`); trained
             ) -> StageHistory:
     "Stage 2: train the whole model on the LM loss with layer-wise learning rates; best epoch restored."
     config = config or TrainConfig(lr=1e-5)
-    device = _prepare(model, train, val, config, model.vocab_size)
+    device = _prepare_training(model, train, val, config)
     optimizer = make_layerwise_optimizer(model, config, layer0_scale, other_scale)
     history = StageHistory(groups=describe_groups(optimizer))
     return _lm_fit(model, train, val, optimizer, config, device, history, 'fine-tune', resume)
 
-# %% ../nbs/09d_distill.ipynb #536c7376
+# %% ../nbs/09d_distill.ipynb #c0bc5366
 class ParallelInfiniLayer(nn.Module):
     "The original layer plus a parallel Infini-attention branch scaled by a learned α: `layer(x) + α·InfiniAttn(LN(x))`."
     has_memory = True
@@ -350,7 +290,7 @@ class ParallelInfiniLayer(nn.Module):
     def layout(self) -> dict: return dict(self.config)
     def extra_repr(self): return f'alpha={self.alpha.item():.4g}, memory_heads={self.attention.heads}, segment_length={self.attention.segment_length}'
 
-# %% ../nbs/09d_distill.ipynb #776ce5a8
+# %% ../nbs/09d_distill.ipynb #ef0b97b7
 def add_parallel_adapter(base: TransformerLM, # the pretrained model (copied, not changed)
                          memory_heads: int = 1, # memory heads of the branch
                          segment_length: int = 256, # tokens per memory segment
@@ -367,7 +307,7 @@ def add_parallel_adapter(base: TransformerLM, # the pretrained model (copied, no
     model.name = f'{base.name} + Parallel Infini adapter'
     return model
 
-# %% ../nbs/09d_distill.ipynb #0fa7d109
+# %% ../nbs/09d_distill.ipynb #ae4b25a3
 def adapter_param_groups(model: TransformerLM, # from `add_parallel_adapter`
                          lr: float = 1e-4, # the adapter's learning rate
                          alpha_lr: float | None = None, # α's learning rate (default: `lr`)
@@ -399,7 +339,7 @@ def train_parallel_adapter(model: TransformerLM, # from `add_parallel_adapter`; 
                           ) -> StageHistory:
     "Train the Parallel Adapter on the LM loss; α is logged before training, after each epoch and after every step."
     config = config or TrainConfig()
-    device = _prepare(model, train, val, config, model.vocab_size)
+    device = _prepare_training(model, train, val, config)
     optimizer = torch.optim.AdamW(adapter_param_groups(model, config.lr, alpha_lr, config.weight_decay, base_lr),
                                   lr=config.lr, fused=device.type == 'cuda')
     alpha = model.layers[0].alpha
@@ -411,7 +351,7 @@ def train_parallel_adapter(model: TransformerLM, # from `add_parallel_adapter`; 
     return _lm_fit(model, train, val, optimizer, config, device, history, 'adapter', resume,
                    after_step=lambda: steps.append(alpha.detach().clone()), after_epoch=after_epoch)
 
-# %% ../nbs/09d_distill.ipynb #910441be
+# %% ../nbs/09d_distill.ipynb #6c0883c8
 def parameter_counts(base: TransformerLM, # the pretrained model
                      student: nn.Module | None = None, # the Infini layer for layer 0
                      adapter_model: TransformerLM | None = None, # a model from `add_parallel_adapter`
@@ -429,7 +369,7 @@ def parameter_counts(base: TransformerLM, # the pretrained model
         out['Parallel Adapter model'] = n(adapter_model)
     return out
 
-# %% ../nbs/09d_distill.ipynb #5824ecb8
+# %% ../nbs/09d_distill.ipynb #669057db
 def stage_ppl(model: nn.Module, # the model to score
               text: Tensor, # 1-D token ids of the held-out text
               window: int = 2048, # sliding window: tokens per window
@@ -443,7 +383,7 @@ def stage_ppl(model: nn.Module, # the model to score
                 segment=segment_ppl(model, text, segment_length, carry_memory=False, bf16=bf16, progress=progress),
                 segment_memory=segment_ppl(model, text, segment_length, carry_memory=True, bf16=bf16, progress=progress))
 
-# %% ../nbs/09d_distill.ipynb #c94aa222
+# %% ../nbs/09d_distill.ipynb #a7022bc2
 @dataclass(frozen=True)
 class DistillExperimentConfig:
     "Base model, data, the three procedures' training settings, and evaluation of the seed-002 experiment."
@@ -550,7 +490,7 @@ def select_distill_preset(name: str | None = None, # a key of DISTILL_PRESETS; N
     from newllm.presets import select_preset
     return select_preset(DISTILL_PRESETS, name, **overrides)
 
-# %% ../nbs/09d_distill.ipynb #095e5a99
+# %% ../nbs/09d_distill.ipynb #134b4a17
 @dataclass
 class DistillData:
     "Training and validation chunks, the held-out evaluation text, and (offline) the local base's pretraining chunks."
@@ -565,7 +505,7 @@ class DistillData:
         return (f'DistillData({self.source}: train={len(self.train):,}, val={len(self.val):,} chunks of {self.train.seq_length}, '
                 f'evaluation text={len(self.text):,} tokens{pre})')
 
-# %% ../nbs/09d_distill.ipynb #3542e214
+# %% ../nbs/09d_distill.ipynb #6bdfe735
 WIKITEXT_HUB_ID = ('Salesforce/wikitext', 'wikitext-2-raw-v1')
 
 def _wikitext_streams(tokenizer) -> dict[str, Tensor]:
@@ -603,7 +543,7 @@ def load_distill_data(config: DistillExperimentConfig, # data, seq_length, sampl
     return DistillData(train, val, stream[-config.eval_tokens:], 'offline corpus: disjoint regions for pretraining, '
                        'distillation / fine-tuning and the held-out evaluation text (the last tokens)', pretrain, pretrain_val)
 
-# %% ../nbs/09d_distill.ipynb #eafe143f
+# %% ../nbs/09d_distill.ipynb #04c23ed8
 @dataclass
 class BaseModel:
     "The converted base model, what it is, and (local base) its pretraining history."
@@ -612,7 +552,7 @@ class BaseModel:
     history: History | None = None # the 'local' base's pretraining history
     from_cache: bool = False       # the pretrained weights came from the cache
 
-# %% ../nbs/09d_distill.ipynb #7c318b66
+# %% ../nbs/09d_distill.ipynb #201a2272
 def _local_base_key(config: DistillExperimentConfig, data: DistillData) -> str:
     h = hashlib.sha1(json.dumps(dict(local_base=config.local_base, epochs=config.base_epochs, lr=config.base_lr, batch=config.batch_size,
                                      wd=config.weight_decay, clip=config.grad_clip, seed=config.seed, patience=config.patience,
@@ -652,7 +592,7 @@ def load_base_model(config: DistillExperimentConfig, # base_model, local_base an
             f"{data.pretrain.seq_length} tokens; best validation PPL {history.best_val_ppl:,.1f}) — not pythia-70m")
     return BaseModel(model, desc, history, cached)
 
-# %% ../nbs/09d_distill.ipynb #2c611e2e
+# %% ../nbs/09d_distill.ipynb #a47deb89
 SEED_002 = dict(
     title='Two-stage training: distillation + fine-tuning (seed 002, 2025-12-06)',
     hyperparameters={'base model': 'EleutherAI/pythia-70m', 'data': 'WikiText-2', 'distillation epochs': 10,

@@ -137,16 +137,14 @@ RESULTS_START, RESULTS_END = '<!-- RESULTS START -->', '<!-- RESULTS END -->'
 
 def _runner_rows(r: dict) -> list[tuple[str, str]]:
     "Experiments 10 and 11 (`newllm.runner`): best validation PPL, training speed and the reversal gap per model."
-    rows, base = [], None
-    for m in r['models']:
-        recs = m['history']['records']
-        best = min(recs, key=lambda x: x['val_ppl'])
-        sec = sum(x['train_seconds'] for x in recs) / len(recs)
-        base = base or (m['label'], sec)
-        rev = m.get('reversal') or {}
-        txt = f"val PPL {best['val_ppl']:,.1f} (epoch {best['epoch']}), training speed {base[1] / sec:.2f}× {base[0]}'s"
-        if rev.get('gap') is not None: txt += f", reversal gap {rev['gap']:+,.1f}"
-        rows.append((m['label'], txt))
+    from newllm.runner import ExperimentResult
+    res = ExperimentResult.from_dict(r)
+    rows = []
+    for m in res.models:
+        txt = (f"val PPL {m.best_val_ppl:,.1f} (epoch {m.best_epoch}), "
+               f"training speed {res.relative_speed(m):.2f}× {res.baseline.label}'s")
+        if m.reversal: txt += f", reversal gap {m.reversal['gap']:+,.1f}"
+        rows.append((m.label, txt))
     return rows
 
 def _distill_rows(r: dict) -> list[tuple[str, str]]:
@@ -187,14 +185,14 @@ def results_table(folder: Path | str | None = None, # saved results `<notebook>.
     folder = project_root()/'nbs'/'results' if folder is None else Path(folder)
     files = sorted(folder.glob('*.json')) if folder.exists() else []
     if not files: return '*No saved results yet: run an experiment notebook and copy its results.json here.*'
-    lines = ['| experiment | preset | model / variant | result |', '|---|---|---|---|']
+    lines, url = ['| experiment | preset | model / variant | result |', '|---|---|---|---|'], site_url()
     for f in files:
         stem, _, preset = f.stem.partition('.')
         if stem not in RESULT_READERS:
             raise ValueError(f"{f.name}: no reader for experiment {stem!r}; name saved results <notebook>.<preset>.json "
                              f"with notebook one of {', '.join(RESULT_READERS)}")
         for i, (variant, text) in enumerate(RESULT_READERS[stem](json.loads(f.read_text()))):
-            link = f'[`{stem}`]({site_url()}{page_name(stem + ".ipynb")})' if i == 0 else ''
+            link = f'[`{stem}`]({url}{page_name(stem + ".ipynb")})' if i == 0 else ''
             lines.append(f"| {link} | {preset if i == 0 else ''} | {variant} | {text} |")
     return '\n'.join(lines)
 

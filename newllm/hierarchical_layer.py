@@ -7,8 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn, Tensor
 
-from .infini_layer import MemoryLayer
-from .multi_memory_layer import MultiMemoryAttention
+from .multi_memory_layer import MultiMemoryAttention, MultiMemoryLayer
 
 # %% auto #0
 __all__ = ['HierarchicalAttention', 'HierarchicalLayer']
@@ -42,22 +41,6 @@ class HierarchicalAttention(MultiMemoryAttention):
         Mc, zc = M.sum(1), z.sum(1)
         return (sq @ Mc) / ((sq @ zc.unsqueeze(-1)) + self.eps)
 
-class HierarchicalLayer(MemoryLayer):
-    "Hierarchical-memory Infini-attention ∥ MLP, parallel residual."
-    def __init__(self,
-                 hidden_size: int = 512, # model width
-                 num_heads: int = 8, # attention heads (the default number of memory heads)
-                 intermediate_size: int = 2048, # MLP width
-                 num_memories: int = 4, # memories, written round-robin one segment each
-                 memory_heads: int | None = None, # heads of the memory (default `num_heads`)
-                 segment_length: int = 256, # tokens per segment
-                 use_delta_rule: bool = True, # False: plain linear memory update
-                 two_layernorms: bool = False, # True: HF GPT-NeoX's two LayerNorms
-                 recency_decay: bool = False, # ALiBi-slope decay of older memory content, per head
-                 layer_norm_eps: float = 1e-5, # LayerNorm epsilon
-                ):
-        memory_heads = memory_heads or num_heads
-        attention = HierarchicalAttention(hidden_size, memory_heads, segment_length, use_delta_rule, num_memories, recency_decay)
-        super().__init__(hidden_size, intermediate_size, attention, two_layernorms, layer_norm_eps,
-                         config=dict(num_heads=num_heads, memory_heads=memory_heads, num_memories=num_memories,
-                                     segment_length=segment_length, use_delta_rule=use_delta_rule, recency_decay=recency_decay))
+class HierarchicalLayer(MultiMemoryLayer):
+    "Hierarchical-memory Infini-attention ∥ MLP, parallel residual: `MultiMemoryLayer` with a coarse memory read first."
+    attention_class = HierarchicalAttention

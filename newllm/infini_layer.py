@@ -104,7 +104,7 @@ class CompressiveAttention(nn.Module):
             else:
                 with torch.autocast(h.device.type, enabled=False):               # memory arithmetic stays float32
                     n = self.slots_in_use(seen)                  # slots never written would only add zeros
-                    mem = self.read(qs.float(), M[:, :n], z[:, :n]) if n < self.num_slots else self.read(qs.float(), M, z)
+                    mem = self.read(qs.float(), M[:, :n], z[:, :n])
                 outs.append(torch.lerp(local_s, mem.to(local_s.dtype), g.to(local_s.dtype)))   # g·A_mem + (1−g)·A_local
             if update_memory or i < len(segments) - 1:       # the last write of a call that keeps nothing is never read
                 with torch.autocast(h.device.type, enabled=False):

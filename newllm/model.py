@@ -19,13 +19,29 @@ from .multi_memory_layer import MultiMemoryLayer
 from .hierarchical_layer import HierarchicalLayer
 
 # %% auto #0
-__all__ = ['MEMORY_STATE_VERSION', 'SIZE_OPTIONS', 'MODELS', 'TransformerLM', 'atomic_save', 'save_memory_state',
-           'load_memory_state', 'ModelSpec', 'register_model', 'model_names', 'create_model']
+__all__ = ['MEMORY_STATE_VERSION', 'SIZE_OPTIONS', 'MODELS', 'check_input_ids', 'TransformerLM', 'atomic_save',
+           'save_memory_state', 'load_memory_state', 'ModelSpec', 'register_model', 'model_names', 'create_model']
 
 # %% ../nbs/05_model.ipynb #120ebf63
 tune_cpu_malloc()   # see newllm.components: large CPU tensors from the heap, not fresh mmaps
 MEMORY_STATE_VERSION = 1
 
+def check_input_ids(input_ids: Tensor, # what a model was given
+                    vocab_size: int, # the model's embedding rows
+                   ):
+    "Raise a clear error unless `input_ids` is a `[batch, seq]` integer tensor of ids below `vocab_size`."
+    if not isinstance(input_ids, torch.Tensor): raise TypeError(f"input_ids must be a torch.Tensor, got {type(input_ids).__name__}")
+    if input_ids.dtype.is_floating_point or input_ids.dtype == torch.bool:
+        raise TypeError(f"input_ids must be integer token ids, got dtype {input_ids.dtype}")
+    if input_ids.ndim != 2 or input_ids.shape[1] == 0:
+        hint = ' (one sequence? use input_ids[None])' if input_ids.ndim == 1 else ''
+        raise ValueError(f"input_ids must have shape [batch, seq_len] with seq_len ≥ 1, got {tuple(input_ids.shape)}{hint}")
+    if input_ids.device.type == 'cpu':   # on GPUs this check would stall the stream; the trainers check data once up front
+        lo, hi = int(input_ids.min()), int(input_ids.max())
+        if lo < 0 or hi >= vocab_size:
+            raise ValueError(f"token ids must be in [0, {vocab_size}) for this model, got values from {lo} to {hi}")
+
+# %% ../nbs/05_model.ipynb #c51405a4
 class TransformerLM(nn.Module):
     "A causal language model over any list of newllm layers."
     def __init__(self, layers: Sequence[BaseLayer], # the blocks, in order
@@ -45,18 +61,7 @@ class TransformerLM(nn.Module):
         self.embed_out = nn.Linear(hidden, vocab_size, bias=False)
         for m in (self.embed_in, self.final_layer_norm, self.embed_out): init_weights(m, init_std)
 
-    def check_input_ids(self, input_ids: Tensor):
-        "Raise a clear error unless `input_ids` is a `[batch, seq]` integer tensor of ids below `vocab_size`."
-        if not isinstance(input_ids, torch.Tensor): raise TypeError(f"input_ids must be a torch.Tensor, got {type(input_ids).__name__}")
-        if input_ids.dtype.is_floating_point or input_ids.dtype == torch.bool:
-            raise TypeError(f"input_ids must be integer token ids, got dtype {input_ids.dtype}")
-        if input_ids.ndim != 2 or input_ids.shape[1] == 0:
-            hint = ' (one sequence? use input_ids[None])' if input_ids.ndim == 1 else ''
-            raise ValueError(f"input_ids must have shape [batch, seq_len] with seq_len ≥ 1, got {tuple(input_ids.shape)}{hint}")
-        if input_ids.device.type == 'cpu':   # on GPUs this check would stall the stream; the trainers check data once up front
-            lo, hi = int(input_ids.min()), int(input_ids.max())
-            if lo < 0 or hi >= self.vocab_size:
-                raise ValueError(f"token ids must be in [0, {self.vocab_size}) for this model, got values from {lo} to {hi}")
+    def check_input_ids(self, input_ids: Tensor): check_input_ids(input_ids, self.vocab_size)
 
     def run_layers(self, x: Tensor, update_memory: bool = True) -> Tensor:
         "The blocks over input vectors `x` `[B, S, hidden]`: the last layer's output, before the final LayerNorm."
@@ -115,7 +120,7 @@ class TransformerLM(nn.Module):
     def extra_repr(self):
         return f"name={self.name!r}, vocab_size={self.vocab_size}, parameters={self.num_parameters():,}, memory_bytes={self.memory_bytes():,}"
 
-# %% ../nbs/05_model.ipynb #1bfbb0d3
+# %% ../nbs/05_model.ipynb #af075b48
 def atomic_save(obj, # anything `torch.save` accepts
                 path: str | Path, # destination; its folder is created
                ):
@@ -141,7 +146,7 @@ def load_memory_state(model: TransformerLM, # receives the state; same layer lay
     "Load a state written by `save_memory_state` into `model` (checked)."
     model.set_memory_state(torch.load(path, map_location='cpu', weights_only=True))
 
-# %% ../nbs/05_model.ipynb #5fb13d53
+# %% ../nbs/05_model.ipynb #031f9ee7
 SIZE_OPTIONS = dict(vocab_size=50304, hidden_size=512, num_layers=6, num_heads=8, intermediate_size=2048)
 _MEMORY = dict(segment_length=256, memory_heads=None, use_delta_rule=True, recency_decay=False)
 _INFINI = dict(_MEMORY, num_memory_banks=1, segments_per_bank=4)

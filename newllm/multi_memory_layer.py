@@ -44,6 +44,7 @@ class MultiMemoryAttention(CompressiveAttention):
 
 class MultiMemoryLayer(MemoryLayer):
     "Multi-memory Infini-attention ∥ MLP, parallel residual."
+    attention_class = MultiMemoryAttention   # how the memories are read (subclasses swap it)
     def __init__(self,
                  hidden_size: int = 512, # model width
                  num_heads: int = 8, # attention heads (the default number of memory heads)
@@ -57,7 +58,7 @@ class MultiMemoryLayer(MemoryLayer):
                  layer_norm_eps: float = 1e-5, # LayerNorm epsilon
                 ):
         memory_heads = memory_heads or num_heads
-        attention = MultiMemoryAttention(hidden_size, memory_heads, segment_length, use_delta_rule, num_memories, recency_decay)
+        attention = self.attention_class(hidden_size, memory_heads, segment_length, use_delta_rule, num_memories, recency_decay)
         super().__init__(hidden_size, intermediate_size, attention, two_layernorms, layer_norm_eps,
                          config=dict(num_heads=num_heads, memory_heads=memory_heads, num_memories=num_memories,
                                      segment_length=segment_length, use_delta_rule=use_delta_rule, recency_decay=recency_decay))

@@ -20,8 +20,9 @@ from .data import TokenSamples
 from .model import atomic_save
 
 # %% auto #0
-__all__ = ['lm_loss', 'param_groups', 'EarlyStopping', 'TrainConfig', 'EpochRecord', 'History', 'autocast_context',
-           'check_token_ids', 'seed_everything', 'train_step', 'make_optimizer', 'train_model']
+__all__ = ['lm_loss', 'param_groups', 'EarlyStopping', 'resolve_device', 'TrainConfig', 'EpochRecord', 'History',
+           'autocast_context', 'check_token_ids', 'seed_everything', 'train_step', 'make_optimizer', 'fit_epochs',
+           'train_model']
 
 # %% ../nbs/07a_training.ipynb #55fe3e43
 def lm_loss(logits: Tensor, # [B, S, V]: position t predicts token t+1
@@ -69,6 +70,13 @@ class EarlyStopping:
     def load_state_dict(self, d): self.best, self.best_epoch, self.bad_epochs = d['best'], d['best_epoch'], d['bad_epochs']
 
 # %% ../nbs/07a_training.ipynb #6f0eaacc
+def resolve_device(device: str | torch.device = 'auto', # 'auto', 'cpu', 'cuda', 'cuda:1', ...
+                  ) -> torch.device:
+    "'auto' → CUDA when available, else CPU; anything else as `torch.device` reads it."
+    if str(device) == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    return torch.device(device)
+
+# %% ../nbs/07a_training.ipynb #866361c2
 @dataclass
 class TrainConfig:
     "Everything the trainer needs to know; defaults are the seeds'."
@@ -86,9 +94,7 @@ class TrainConfig:
     checkpoint_dir: str | None = None   # last.pt and best.pt after every epoch, written atomically
     progress: bool = True        # tqdm bars and a line per epoch
 
-    def resolved_device(self) -> torch.device:
-        if self.device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-        return torch.device(self.device)
+    def resolved_device(self) -> torch.device: return resolve_device(self.device)
 
 @dataclass
 class EpochRecord:
@@ -119,7 +125,7 @@ class History:
     def __repr__(self):
         return f'History(epochs={len(self.records)}, best_epoch={self.best_epoch}, best_val_ppl={self.best_val_ppl:.1f}, stopped_early={self.stopped_early})'
 
-# %% ../nbs/07a_training.ipynb #0093a880
+# %% ../nbs/07a_training.ipynb #4c78fe06
 def autocast_context(device: torch.device, # where the model runs
                      bf16: bool = True, # use bf16 autocast if `device` is CUDA
                     ):
@@ -152,7 +158,7 @@ def _set_rng_state(s):
 def _cpu_state(model: nn.Module) -> dict:
     return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
 
-# %% ../nbs/07a_training.ipynb #fe69cada
+# %% ../nbs/07a_training.ipynb #03878455
 def train_step(model: nn.Module, # called as `model(input_ids, update_memory=False)` → logits
                input_ids: Tensor, # [B, S] token ids, on `device`
                optimizer: torch.optim.Optimizer, # steps once
@@ -178,7 +184,76 @@ def make_optimizer(model: nn.Module, # the model to optimise
     "AdamW over `param_groups`, fused on CUDA."
     return torch.optim.AdamW(param_groups(model, config.weight_decay), lr=config.lr, fused=device.type == 'cuda')
 
-# %% ../nbs/07a_training.ipynb #3656c406
+# %% ../nbs/07a_training.ipynb #ecc6cd8e
+def _prepare_training(model: nn.Module, train: TokenSamples, val: TokenSamples, config: TrainConfig) -> torch.device:
+    "Check the data (non-empty, ids the model can embed), seed everything, move the model; returns the device."
+    if len(train) == 0 or len(val) == 0: raise ValueError(f"need training and validation samples, got {len(train)} and {len(val)}")
+    vocab = getattr(model, 'vocab_size', None)
+    if vocab is not None:
+        check_token_ids(train, vocab, 'training samples'); check_token_ids(val, vocab, 'validation samples')
+    device = config.resolved_device()
+    seed_everything(config.seed)
+    model.to(device)
+    return device
+
+def fit_epochs(trained: nn.Module, # what is checkpointed and restored (the whole model, or a student layer)
+               train: TokenSamples, # training samples, shuffled each epoch
+               optimizer: torch.optim.Optimizer, # steps inside `train_batch`; checkpointed
+               config: TrainConfig, # epochs, batch size, patience, seed, checkpoint_dir, progress
+               device: torch.device, # where batches go
+               train_batch: Callable, # input_ids -> (summed loss tensor, count)
+               end_epoch: Callable, # (epoch, mean training loss, seconds) -> (record, value early stopping watches)
+               history: History, # records are appended here (its type's `from_dict` reads it back on resume)
+               desc: str = '', # label for progress bars and epoch lines
+               resume: bool = False, # continue from `config.checkpoint_dir/last.pt` if it exists
+               after_epoch: Callable | None = None, # history -> None, once the epoch's record is in (before checkpointing)
+               describe: Callable | None = None, # record -> the epoch line's text (default: every field)
+               running: Callable | None = None, # mean loss so far -> progress-bar postfix dict (every 20 batches)
+              ) -> History:
+    "The epoch loop every trainer shares: early stopping, best weights restored, atomic checkpoints and resume."
+    stopper, best_state, start = EarlyStopping(config.patience), None, 1
+    ckpt = Path(config.checkpoint_dir) if config.checkpoint_dir else None
+    if resume and ckpt and (ckpt/'last.pt').exists():
+        saved = torch.load(ckpt/'last.pt', map_location='cpu', weights_only=False)
+        trained.load_state_dict(saved['model']); optimizer.load_state_dict(saved['optimizer'])
+        history, start = type(history).from_dict(saved['history']), saved['epoch'] + 1
+        stopper.load_state_dict(saved['early_stopping']); _set_rng_state(saved['rng'])
+        if (ckpt/'best.pt').exists(): best_state = torch.load(ckpt/'best.pt', map_location='cpu', weights_only=True)
+        if history.stopped_early: start = config.epochs + 1
+    describe = describe or (lambda r: ', '.join(f'{k} {v:.4g}' for k, v in asdict(r).items()
+                                                if k not in ('epoch', 'best', 'eval_seconds')) + (' *' if r.best else ''))
+    order = torch.Generator()
+    for epoch in range(start, config.epochs + 1):
+        order.manual_seed(config.seed + epoch)                           # the same order on resume
+        loader = DataLoader(train, batch_size=config.batch_size, shuffle=True, generator=order,
+                            pin_memory=device.type == 'cuda')
+        trained.train()
+        t0, total, count = time.perf_counter(), torch.zeros((), dtype=torch.float64, device=device), 0
+        bar = tqdm(loader, desc=f'{desc} epoch {epoch}'.strip(), leave=False, disable=not config.progress)
+        for i, batch in enumerate(bar):
+            s, c = train_batch(batch['input_ids'].to(device, non_blocking=True))
+            total += s; count += c
+            if running and config.progress and i % 20 == 0: bar.set_postfix(running(total.item() / count))
+        if device.type == 'cuda': torch.cuda.synchronize()
+        seconds = time.perf_counter() - t0
+        record, watched = end_epoch(epoch, total.item() / count, seconds)
+        record.best = stopper.step(epoch, watched)
+        if record.best: best_state = _cpu_state(trained)
+        history.records.append(record)
+        history.best_epoch, history.stopped_early = stopper.best_epoch, stopper.should_stop
+        if after_epoch is not None: after_epoch(history)
+        if config.progress: tqdm.write(f'{desc} epoch {epoch}: {describe(record)}'.strip())
+        if ckpt:
+            if record.best: atomic_save(best_state, ckpt/'best.pt')
+            atomic_save(dict(model=trained.state_dict(), optimizer=optimizer.state_dict(), epoch=epoch,
+                             history=history.to_dict(), early_stopping=stopper.state_dict(), rng=_rng_state(),
+                             config=asdict(config)), ckpt/'last.pt')
+        if stopper.should_stop: break
+    if best_state is not None: trained.load_state_dict(best_state)
+    if hasattr(trained, 'reset_memory'): trained.reset_memory()
+    return history
+
+# %% ../nbs/07a_training.ipynb #bfc5d90c
 def train_model(model: nn.Module, # a TransformerLM (or any module with the same forward)
                 train: TokenSamples, # training samples, shuffled each epoch
                 val: TokenSamples, # validation samples, for early stopping
@@ -190,56 +265,17 @@ def train_model(model: nn.Module, # a TransformerLM (or any module with the same
     "Train with early stopping on validation PPL; the best epoch's weights are restored at the end."
     from newllm.evaluation import evaluate_ppl
     config = config or TrainConfig()
-    device = config.resolved_device()
-    vocab = getattr(model, 'vocab_size', None)
-    if vocab is not None:
-        check_token_ids(train, vocab, 'training samples'); check_token_ids(val, vocab, 'validation samples')
-    if len(train) == 0 or len(val) == 0: raise ValueError(f"need training and validation samples, got {len(train)} and {len(val)}")
-    seed_everything(config.seed)
-    model.to(device)
+    device = _prepare_training(model, train, val, config)
     optimizer = make_optimizer(model, config, device)
     step_model = torch.compile(model) if config.compile else model
     evaluate = evaluate or (lambda m, s: evaluate_ppl(m, s, config.eval_batch_size or config.batch_size, device=device,
                                                      bf16=config.bf16, progress=False))
-    history, stopper, best_state, start = History(), EarlyStopping(config.patience), None, 1
-    ckpt = Path(config.checkpoint_dir) if config.checkpoint_dir else None
-    if resume and ckpt and (ckpt/'last.pt').exists():
-        saved = torch.load(ckpt/'last.pt', map_location='cpu', weights_only=False)
-        model.load_state_dict(saved['model']); optimizer.load_state_dict(saved['optimizer'])
-        history, start = History.from_dict(saved['history']), saved['epoch'] + 1
-        stopper.load_state_dict(saved['early_stopping']); _set_rng_state(saved['rng'])
-        best_state = torch.load(ckpt/'best.pt', map_location='cpu', weights_only=True) if (ckpt/'best.pt').exists() else None
-        if history.stopped_early: start = config.epochs + 1
-    loader_gen = torch.Generator().manual_seed(config.seed)
-    for epoch in range(start, config.epochs + 1):
-        loader_gen.manual_seed(config.seed + epoch)                      # the same order on resume
-        loader = DataLoader(train, batch_size=config.batch_size, shuffle=True, generator=loader_gen,
-                            pin_memory=device.type == 'cuda')
-        model.train()
-        t0, nll_sum, n_tok = time.perf_counter(), torch.zeros((), device=device), 0
-        bar = tqdm(loader, desc=f'{desc} epoch {epoch}'.strip(), leave=False, disable=not config.progress)
-        for i, batch in enumerate(bar):
-            ids = batch['input_ids'].to(device, non_blocking=True)
-            nll_sum += train_step(step_model, ids, optimizer, config, device)
-            n_tok += ids.shape[0] * (ids.shape[1] - 1)
-            if config.progress and i % 20 == 0: bar.set_postfix(train_ppl=f'{math.exp(nll_sum.item() / n_tok):.1f}')
-        if device.type == 'cuda': torch.cuda.synchronize()
-        train_seconds = time.perf_counter() - t0
-        t1 = time.perf_counter()
+    def train_batch(ids): return train_step(step_model, ids, optimizer, config, device), ids.shape[0] * (ids.shape[1] - 1)
+    def end_epoch(epoch, mean_nll, seconds):
+        t = time.perf_counter()
         val_ppl = float(evaluate(model, val))
-        record = EpochRecord(epoch, math.exp(nll_sum.item() / n_tok), val_ppl, train_seconds, time.perf_counter() - t1)
-        record.best = stopper.step(epoch, val_ppl)
-        if record.best: best_state = _cpu_state(model)
-        history.records.append(record)
-        history.best_epoch, history.stopped_early = stopper.best_epoch, stopper.should_stop
-        if config.progress:
-            tqdm.write(f'{desc} epoch {epoch}: train PPL {record.train_ppl:.1f}, val PPL {val_ppl:.1f}'
-                       f'{" *" if record.best else ""} ({train_seconds:.1f} s)'.strip())
-        if ckpt:
-            if record.best: atomic_save(best_state, ckpt/'best.pt')
-            atomic_save(dict(model=model.state_dict(), optimizer=optimizer.state_dict(), epoch=epoch, history=history.to_dict(),
-                             early_stopping=stopper.state_dict(), rng=_rng_state(), config=asdict(config)), ckpt/'last.pt')
-        if stopper.should_stop: break
-    if best_state is not None: model.load_state_dict(best_state)
-    if hasattr(model, 'reset_memory'): model.reset_memory()
-    return history
+        return EpochRecord(epoch, math.exp(mean_nll), val_ppl, seconds, time.perf_counter() - t), val_ppl
+    describe = lambda r: (f'train PPL {r.train_ppl:.1f}, val PPL {r.val_ppl:.1f}{" *" if r.best else ""} '
+                          f'({r.train_seconds:.1f} s)')
+    return fit_epochs(model, train, optimizer, config, device, train_batch, end_epoch, History(), desc, resume,
+                      describe=describe, running=lambda m: dict(train_ppl=f'{math.exp(m):.1f}'))
