@@ -14,28 +14,31 @@ from torch import nn, Tensor
 from tqdm.auto import tqdm
 
 from .data import TokenSamples, ReversalFact, pythia_tokenizer
+from .precision import autocast_context
 
 # %% auto #0
-__all__ = ['POSITION_BUCKETS', 'token_nll', 'evaluate_ppl', 'position_ppl', 'sliding_window_ppl', 'segment_ppl', 'ReversalResult',
-           'sentence_nll', 'reversal_eval']
+__all__ = ['POSITION_BUCKETS', 'safe_exp', 'token_nll', 'nll_sum', 'evaluate_ppl', 'position_ppl', 'sliding_window_ppl',
+           'segment_ppl', 'ReversalResult', 'sentence_nll', 'reversal_eval']
 
 # %% ../nbs/07b_evaluation.ipynb #1bda5f3d
 def _device_of(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
-def _autocast(device: torch.device, bf16: bool):
-    return torch.autocast('cuda', dtype=torch.bfloat16, enabled=device.type == 'cuda' and bf16)
+def safe_exp(x: float, # a mean NLL (nats per token)
+            ) -> float:
+    "`exp(x)` as a perplexity: `inf` where it overflows (a diverged model), `nan` stays `nan`."
+    return math.inf if x > 709.0 else math.exp(x)
 
 @torch.no_grad()
 def token_nll(model: nn.Module, # a TransformerLM (or any module with its forward)
               input_ids: Tensor, # [B, S] token ids; each row an independent sequence
-              bf16: bool = True, # bf16 autocast on CUDA
+              precision: str = 'auto', # 'auto', 'bf16', 'fp16' or 'fp32' (`newllm.precision.resolve_precision`)
              ) -> Tensor:
     "Per-token NLL `[B, S-1]` of independent sequences (fresh memory), float32 on the model's device."
     device = _device_of(model)
     input_ids = input_ids.to(device)
     if hasattr(model, 'reset_memory'): model.reset_memory()
-    with _autocast(device, bf16):
+    with autocast_context(device, precision):
         logits = model(input_ids, update_memory=False)
     B, S = input_ids.shape
     return F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), input_ids[:, 1:].flatten(), reduction='none').view(B, S - 1)
@@ -52,21 +55,31 @@ def _batches(samples: TokenSamples, batch_size: int, progress: bool, desc: str):
         yield samples.input_ids[s:s + batch_size]
 
 # %% ../nbs/07b_evaluation.ipynb #c24f6755
+def nll_sum(model: nn.Module, # a TransformerLM (or any module with its forward)
+            samples: TokenSamples, # independent samples
+            batch_size: int = 8, # samples per forward pass
+            precision: str = 'auto', # 'auto', 'bf16', 'fp16' or 'fp32'
+            progress: bool = False, # show a tqdm bar
+           ) -> tuple[Tensor, int]:
+    "`(summed token NLL as a float64 tensor on the model's device, token count)`: the parts of a PPL, which several processes can add up."
+    total, count = torch.zeros((), dtype=torch.float64, device=_device_of(model)), 0
+    with _EvalMode(model):
+        for ids in _batches(samples, batch_size, progress, 'val'):
+            nll = token_nll(model, ids, precision)
+            total += nll.sum(dtype=torch.float64); count += nll.numel()
+    return total, count
+
 def evaluate_ppl(model: nn.Module, # a TransformerLM (or any module with its forward)
                  samples: TokenSamples, # validation samples
                  batch_size: int = 8, # samples per forward pass
                  device: torch.device | str | None = None, # move the model there first (default: where it is)
-                 bf16: bool = True, # bf16 autocast on CUDA
+                 precision: str = 'auto', # 'auto', 'bf16', 'fp16' or 'fp32' — as the model was trained
                  progress: bool = True, # show a tqdm bar
                 ) -> float:
     "Validation PPL under the training conditions: each sample an independent sequence with fresh memory."
     if device is not None: model.to(device)
-    total, count = torch.zeros((), dtype=torch.float64, device=_device_of(model)), 0
-    with _EvalMode(model):
-        for ids in _batches(samples, batch_size, progress, 'val'):
-            nll = token_nll(model, ids, bf16)
-            total += nll.sum(dtype=torch.float64); count += nll.numel()
-    return math.exp(total.item() / count)
+    total, count = nll_sum(model, samples, batch_size, precision, progress)
+    return safe_exp(total.item() / count)
 
 # %% ../nbs/07b_evaluation.ipynb #7aa452f1
 POSITION_BUCKETS = ((0, 16), (16, 32), (32, 64), (64, 96), (96, None))
@@ -75,7 +88,7 @@ def position_ppl(model: nn.Module, # a TransformerLM (or any module with its for
                  samples: TokenSamples, # validation samples
                  buckets=POSITION_BUCKETS, # (start, end) position ranges; end None = to the sequence end
                  batch_size: int = 8, # samples per forward pass
-                 bf16: bool = True, # bf16 autocast on CUDA
+                 precision: str = 'auto', # 'auto', 'bf16', 'fp16' or 'fp32' — as the model was trained
                  progress: bool = True, # show a tqdm bar
                 ) -> dict[str, float]:
     "PPL by position t of the predicting token (t = 0 predicts token 1), in buckets like the seeds' `0-16 … 96-end`."
@@ -84,12 +97,12 @@ def position_ppl(model: nn.Module, # a TransformerLM (or any module with its for
     count = 0
     with _EvalMode(model):
         for ids in _batches(samples, batch_size, progress, 'position-wise'):
-            total += token_nll(model, ids, bf16).sum(0, dtype=torch.float64); count += len(ids)
+            total += token_nll(model, ids, precision).sum(0, dtype=torch.float64); count += len(ids)
     mean = (total / count).cpu()
     out = {}
     for lo, hi in buckets:
         hi_ = S - 1 if hi is None else min(hi, S - 1)
-        if lo < hi_: out[f'{lo}-{S if hi is None else hi}'] = math.exp(mean[lo:hi_].mean().item())
+        if lo < hi_: out[f'{lo}-{S if hi is None else hi}'] = safe_exp(mean[lo:hi_].mean().item())
     return out
 
 # %% ../nbs/07b_evaluation.ipynb #66558fdc
@@ -98,7 +111,7 @@ def sliding_window_ppl(model: nn.Module, # a TransformerLM (or any module with i
                        token_ids: Tensor, # 1-D token ids of one long text
                        window: int = 2048, # tokens per forward pass (the context limit)
                        stride: int = 512, # tokens between window starts (0 < stride ≤ window)
-                       bf16: bool = True, # bf16 autocast on CUDA
+                       precision: str = 'auto', # 'auto', 'bf16', 'fp16' or 'fp32'
                        progress: bool = True, # show a tqdm bar
                        return_counts: bool = False, # also return how often each token was scored `[L]`
                       ):
@@ -113,13 +126,13 @@ def sliding_window_ppl(model: nn.Module, # a TransformerLM (or any module with i
         for begin in tqdm(range(0, L, stride), desc='sliding window', leave=False, disable=not progress):
             end = min(begin + window, L)
             new = end - prev_end                           # tokens this window scores
-            nll = token_nll(model, token_ids[begin:end][None], bf16)[0]   # nll[i] scores token begin+i+1
+            nll = token_nll(model, token_ids[begin:end][None], precision)[0]   # nll[i] scores token begin+i+1
             take = nll[-new:] if new < end - begin else nll   # the first token of the text has no prediction
             total += take.double().sum().item(); n += len(take)
             counts[end - len(take):end] += 1
             prev_end = end
             if end == L: break
-    ppl = math.exp(total / n)
+    ppl = safe_exp(total / n)
     return (ppl, counts) if return_counts else ppl
 
 # %% ../nbs/07b_evaluation.ipynb #4e4a34d1
@@ -128,7 +141,7 @@ def segment_ppl(model: nn.Module, # a TransformerLM (or any module with its forw
                 token_ids: Tensor, # 1-D token ids of one long text
                 segment_length: int = 512, # tokens per segment
                 carry_memory: bool = False, # stream the segments through the memory instead of scoring each alone
-                bf16: bool = True, # bf16 autocast on CUDA
+                precision: str = 'auto', # 'auto', 'bf16', 'fp16' or 'fp32'
                 progress: bool = True, # show a tqdm bar
                ) -> float:
     "PPL over non-overlapping segments: each on its own, or streamed with memory kept (then every token after the first is scored)."
@@ -141,15 +154,15 @@ def segment_ppl(model: nn.Module, # a TransformerLM (or any module with its forw
             seg = token_ids[start:start + segment_length][None].to(device)
             if not carry_memory:
                 if seg.shape[1] < 2: continue
-                nll = token_nll(model, seg, bf16)
+                nll = token_nll(model, seg, precision)
             else:
-                with _autocast(device, bf16): logits = model(seg, update_memory=True).float()
+                with autocast_context(device, precision): logits = model(seg, update_memory=True).float()
                 nll = F.cross_entropy(logits[0, :-1], seg[0, 1:], reduction='none')
                 if last_logits is not None: nll = torch.cat([F.cross_entropy(last_logits, seg[0, :1], reduction='none'), nll])
                 last_logits = logits[0, -1:]
             total += nll.double().sum().item(); n += nll.numel()
         if carry_memory and hasattr(model, 'reset_memory'): model.reset_memory()
-    return math.exp(total / n)
+    return safe_exp(total / n)
 
 # %% ../nbs/07b_evaluation.ipynb #d68e17fb
 @dataclass
@@ -167,7 +180,7 @@ class ReversalResult:
 def sentence_nll(model: nn.Module, # a TransformerLM (or any module with its forward)
                  sentences: Sequence[str], # each scored alone
                  tokenizer=None, # defaults to `pythia_tokenizer()`
-                 bf16: bool = True, # bf16 autocast on CUDA
+                 precision: str = 'auto', # 'auto', 'bf16', 'fp16' or 'fp32'
                 ) -> list[tuple[float, int]]:
     "(summed NLL, token count) of each sentence scored alone after an EOS, with fresh memory."
     tokenizer = tokenizer or pythia_tokenizer()
@@ -175,17 +188,17 @@ def sentence_nll(model: nn.Module, # a TransformerLM (or any module with its for
     with _EvalMode(model):
         for s in sentences:
             ids = torch.tensor([[tokenizer.eos_token_id] + tokenizer(s).input_ids])
-            nll = token_nll(model, ids, bf16)
+            nll = token_nll(model, ids, precision)
             out.append((nll.double().sum().item(), nll.numel()))
     return out
 
 def reversal_eval(model: nn.Module, # a TransformerLM (or any module with its forward)
                   facts: Sequence[ReversalFact], # e.g. `newllm.data.REVERSAL_FACTS`
                   tokenizer=None, # defaults to `pythia_tokenizer()`
-                  bf16: bool = True, # bf16 autocast on CUDA
+                  precision: str = 'auto', # 'auto', 'bf16', 'fp16' or 'fp32'
                  ) -> ReversalResult:
     "Reversal-curse metrics over `facts` (token-weighted PPL of forward and backward sentences)."
-    ppl = lambda pairs: math.exp(sum(p[0] for p in pairs) / sum(p[1] for p in pairs))
-    fwd = sentence_nll(model, [f.forward for f in facts], tokenizer, bf16)
-    bwd = sentence_nll(model, [f.backward for f in facts], tokenizer, bf16)
+    ppl = lambda pairs: safe_exp(sum(p[0] for p in pairs) / sum(p[1] for p in pairs))
+    fwd = sentence_nll(model, [f.forward for f in facts], tokenizer, precision)
+    bwd = sentence_nll(model, [f.backward for f in facts], tokenizer, precision)
     return ReversalResult(ppl(fwd), ppl(bwd))

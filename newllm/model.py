@@ -13,6 +13,7 @@ import torch
 from torch import nn, Tensor
 
 from .components import BaseLayer, init_weights, tune_cpu_malloc
+from .files import atomic_write
 from .pythia_layer import PythiaLayer
 from .infini_layer import InfiniLayer
 from .multi_memory_layer import MultiMemoryLayer
@@ -20,7 +21,8 @@ from .hierarchical_layer import HierarchicalLayer
 
 # %% auto #0
 __all__ = ['MEMORY_STATE_VERSION', 'SIZE_OPTIONS', 'MODELS', 'check_input_ids', 'TransformerLM', 'atomic_save',
-           'save_memory_state', 'load_memory_state', 'ModelSpec', 'register_model', 'model_names', 'create_model']
+           'save_memory_state', 'load_memory_state', 'ModelSpec', 'register_model', 'model_names', 'create_model',
+           'check_model_options']
 
 # %% ../nbs/05_model.ipynb #120ebf63
 tune_cpu_malloc()   # see newllm.components: large CPU tensors from the heap, not fresh mmaps
@@ -124,15 +126,8 @@ class TransformerLM(nn.Module):
 def atomic_save(obj, # anything `torch.save` accepts
                 path: str | Path, # destination; its folder is created
                ):
-    "`torch.save` to a temporary file in the same folder, then rename it over `path`."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f: torch.save(obj, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    "`torch.save` to a temporary file in the same folder, fsync, then rename it over `path` (`newllm.files.atomic_write`); read it back with `weights_only=True`."
+    atomic_write(path, lambda f: torch.save(obj, f))
 
 def save_memory_state(model: TransformerLM, # the model whose memory to save
                       path: str | Path, # destination file
@@ -204,6 +199,38 @@ def create_model(name: str, # one of `model_names()`
     options
         size options and the model's own options (see `MODELS[name].options`)
     """
+    merged = check_model_options(name, **options)
+    model = MODELS[name].build(merged)
+    model.name = name
+    return model
+
+def _check_value(name: str, key: str, value, default):
+    "An option must have its default's kind: integers ≥ 1, positive numbers, booleans, strings (None where the default is None)."
+    where = f"option {key} of {name!r}"
+    if value is None:
+        if default is None: return
+        raise ValueError(f"{where} cannot be None")
+    if isinstance(default, bool):
+        if not isinstance(value, bool): raise ValueError(f"{where} must be True or False, got {value!r}")
+    elif isinstance(default, int) or (default is None and key.endswith(('heads', 'length', 'size'))):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{where} must be an integer ≥ 1, got {value!r}")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"{where} must be a number > 0, got {value!r}")
+    elif isinstance(default, str) and not isinstance(value, str):
+        raise ValueError(f"{where} must be a string, got {value!r}")
+
+def check_model_options(name: str, # one of `model_names()`
+                        **options, # the options `create_model(name, ...)` would get
+                       ) -> dict: # every option of the model: its defaults, then `options`
+    """Check a model name and its options without building it: unknown names or options, and values of the wrong kind, are clear errors.
+
+    Parameters
+    ----------
+    options
+        the options `create_model(name, ...)` would get
+    """
     if name not in MODELS and name in _LAZY_MODELS: importlib.import_module(_LAZY_MODELS[name])
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; valid names: {', '.join(model_names())}")
@@ -212,6 +239,10 @@ def create_model(name: str, # one of `model_names()`
     if unknown:
         raise ValueError(f"create_model({name!r}) got unknown option(s) {', '.join(unknown)}; "
                          f"valid options for {name!r}: {', '.join(spec.options)}")
-    model = spec.build({**spec.options, **options})
-    model.name = name
-    return model
+    for key, value in options.items(): _check_value(name, key, value, spec.options[key])
+    merged = {**spec.options, **options}
+    for heads in ('num_heads', 'memory_heads'):
+        h = merged.get(heads)
+        if h and merged.get('hidden_size') and merged['hidden_size'] % h:
+            raise ValueError(f"hidden_size {merged['hidden_size']} of {name!r} must be divisible by {heads} ({h})")
+    return merged

@@ -33,8 +33,12 @@ class ExperimentConfig:
     grad_clip: float = 1.0         # gradient-norm clipping (0: none)
     seed: int = 0                  # seed of the data split, initialisation and batch order
     device: str = 'auto'           # 'auto' (CUDA when available), 'cpu', 'cuda', ...
-    bf16: bool = True              # bf16 autocast on CUDA
+    precision: str = 'auto'        # 'auto' (from the hardware: `newllm.precision`), 'bf16', 'fp16' or 'fp32'
     compile: bool = False          # torch.compile the model
+    gradient_accumulation_steps: int = 1  # batches per optimiser step
+    checkpoint_every: int = 0      # checkpoint every this many steps as well (0: epoch ends and `checkpoint_minutes`)
+    checkpoint_minutes: float = 10.0  # checkpoint when this many minutes have passed since the last one
+    log_with: str | None = None    # 'tensorboard', 'wandb' or 'trackio' (accelerate's trackers)
     progress: bool = True          # progress bars and per-epoch lines
     # models
     models: tuple = ('pythia', 'infini')  # create_model names (optionally 'name:key=value'), compared on the same samples
@@ -52,12 +56,25 @@ class ExperimentConfig:
         return self.replace(model_options={**self.model_options, **options})
 
     def train_config(self, checkpoint_dir: str | None = None):
-        "The `TrainConfig` for `newllm.training.train_model`."
+        "The `TrainConfig` for `newllm.training.train_model`: every field the two share, and `checkpoint_dir`."
         from newllm.training import TrainConfig
-        return TrainConfig(lr=self.lr, weight_decay=self.weight_decay, batch_size=self.batch_size, epochs=self.epochs,
-                           patience=self.patience, grad_clip=self.grad_clip, seed=self.seed, device=self.device,
-                           bf16=self.bf16, compile=self.compile, eval_batch_size=self.eval_batch_size,
-                           checkpoint_dir=checkpoint_dir, progress=self.progress)
+        shared = {f.name: getattr(self, f.name) for f in dataclasses.fields(TrainConfig) if hasattr(self, f.name)}
+        return TrainConfig(**{**shared, 'checkpoint_dir': checkpoint_dir})
+
+    def check(self) -> ExperimentConfig:
+        "Every setting checked before any data is loaded: data, sizes, training settings and each model's options. Returns self."
+        from newllm.model import check_model_options
+        if self.data not in ('offline', 'pile'): raise ValueError(f"data must be 'offline' or 'pile', got {self.data!r}")
+        for name, low in (('n_samples', 2), ('seq_length', 2), ('n_reversal', 0)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < low: raise ValueError(f"{name} must be an integer ≥ {low}, got {v!r}")
+        if self.n_val is not None and (not isinstance(self.n_val, int) or not 1 <= self.n_val < self.n_samples):
+            raise ValueError(f"n_val must be an integer from 1 to n_samples - 1 ({self.n_samples - 1}), got {self.n_val!r}")
+        self.train_config().check()
+        if not self.models: raise ValueError("an experiment needs at least one model")
+        from newllm.runner import ModelRun
+        for m in self.models: ModelRun.parse(m).check(self.model_options)
+        return self
 
     def to_dict(self) -> dict: return asdict(self)
 

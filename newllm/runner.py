@@ -14,15 +14,18 @@ import torch
 
 import newllm
 from .data import load_samples
-from .model import create_model, MODELS, model_names
+from .model import create_model, check_model_options, model_names
 from .presets import ExperimentConfig, get_preset, PRESETS
-from .training import History, train_model, seed_everything
+from .precision import resolve_device, resolve_precision, describe_precision
+from .training import History, train_model, seed_everything, CHECKPOINT_FILE
 from .evaluation import position_ppl, reversal_eval, ReversalResult
+from .files import FolderInUseError, atomic_write_json, load_tensors, save_tensors, check_writable
+from .runs import RunFolder
 from .plots import plot_learning_curves, plot_position_ppl
 
 # %% auto #0
-__all__ = ['ModelRun', 'ModelResult', 'markdown_table', 'ExperimentResult', 'full_size_table', 'run_experiment', 'build_parser',
-           'run_cli', 'main']
+__all__ = ['ModelRun', 'ModelResult', 'markdown_table', 'ExperimentResult', 'full_size_table', 'save_model_weights',
+           'load_model_weights', 'run_experiment', 'build_parser', 'run_cli', 'main']
 
 # %% ../nbs/08c_runner.ipynb #70c185ce
 def _parse_value(v: str):
@@ -54,13 +57,18 @@ class ModelRun:
             options.append((k.strip(), _parse_value(v.strip())))
         return cls(name, tuple(options))
 
+    def options_for(self, shared_options: dict) -> dict:
+        "The model's options: the shared ones it accepts, then its own (which win over the shared ones)."
+        accepted = check_model_options(self.name)
+        return {**{k: v for k, v in shared_options.items() if k in accepted}, **dict(self.options)}
+
+    def check(self, shared_options: dict) -> dict:
+        "Check the options without building the model (clear errors); returns all of them, defaults included."
+        return check_model_options(self.name, **self.options_for(shared_options))
+
     def build(self, shared_options: dict):
-        "Create the model: the shared options it accepts, then its own options (which must be valid)."
-        import importlib
-        from newllm.model import _LAZY_MODELS
-        if self.name not in MODELS and self.name in _LAZY_MODELS: importlib.import_module(_LAZY_MODELS[self.name])
-        accepted = MODELS[self.name].options
-        return create_model(self.name, **{k: v for k, v in shared_options.items() if k in accepted}, **dict(self.options))
+        "Create the model with `options_for(shared_options)`."
+        return create_model(self.name, **self.options_for(shared_options))
 
 # %% ../nbs/08c_runner.ipynb #65509072
 @dataclass
@@ -82,6 +90,8 @@ class ModelResult:
     def best_val_ppl(self) -> float: return self.history.best_val_ppl
     @property
     def seconds_per_epoch(self) -> float: return self.history.seconds_per_epoch
+    @property
+    def stop_reason(self) -> str | None: return self.history.stop_reason
     def to_dict(self): return {**asdict(self), 'history': self.history.to_dict()}
     @classmethod
     def from_dict(cls, d): return cls(**{**d, 'history': History.from_dict(d['history'])})
@@ -294,6 +304,8 @@ class ExperimentResult:
         parts += [(f'Learning curve: {m.label}', self.learning_curve_table(m.label, seed)) for m in self.models]
         parts += [('Position-wise PPL', self.position_table(seed)), ('Reversal curse', self.reversal_table(seed)),
                   ('Memory', self.memory_table(seed))]
+        diverged = [m for m in self.models if m.history.diverged]
+        if diverged: parts.append(('Notes', '\n'.join(f'- **{m.label}**: {m.stop_reason}' for m in diverged)))
         return '\n\n'.join(f'### {t}\n\n{body}' for t, body in parts)
 
     # --- plots --------------------------------------------------------------------------------
@@ -373,13 +385,67 @@ def full_size_table(names: Sequence[str], # model names, as `ModelRun.parse` tak
     return markdown_table(head + (['parameters (seed)', 'memory (seed)'] if seed else []), rows)
 
 # %% ../nbs/08c_runner.ipynb #ca372923
+def _distributed():
+    "This process's `accelerate.PartialState` (one process, or one of `torchrun`'s)."
+    from accelerate import PartialState
+    return PartialState()
+
+def _share(value, state):
+    "The main process's `value` in every process."
+    if state.num_processes == 1: return value
+    from accelerate.utils import broadcast_object_list
+    return broadcast_object_list([value])[0]
+
+def _device_text(device: torch.device) -> str:
+    return torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU ({torch.get_num_threads()} threads)'
+
+def save_model_weights(model: torch.nn.Module, # the trained model (its best weights)
+                       run: ModelRun, # how it was built
+                       options: dict, # every option it was built with
+                       folder: str | Path, # written: config.json and model.safetensors
+                      ) -> Path:
+    "Keep a trained model: its weights (safetensors) and what rebuilds it (config.json), atomically."
+    folder = Path(folder)
+    save_tensors(folder/'model.safetensors', model.state_dict())
+    atomic_write_json(folder/'config.json', dict(model=run.name, options=options, label=run.label, newllm=newllm.__version__))
+    return folder
+
+def load_model_weights(folder: str | Path, # written by `save_model_weights`
+                      ) -> torch.nn.Module:
+    "Rebuild a model saved by `save_model_weights` (no pickle)."
+    from newllm.files import read_json
+    cfg = read_json(Path(folder)/'config.json', 'model config')
+    model = create_model(cfg['model'], **cfg['options'])
+    model.load_state_dict(load_tensors(Path(folder)/'model.safetensors', what='model weights')[0])
+    return model
+
+def _resolve_config(models, preset, experiment, overrides, model_options, saved: dict | None) -> tuple[ExperimentConfig, str | None]:
+    "The run's settings: the preset's with the overrides, or, when resuming, the saved ones (which the asked ones must match)."
+    if saved is None:
+        cfg = get_preset(preset, experiment, **overrides)
+        if model_options: cfg = cfg.with_model_options(**model_options)
+        if models is not None: cfg = cfg.replace(models=tuple(ModelRun.parse(m).label if isinstance(m, ModelRun) else m for m in models))
+        return cfg, experiment
+    c = dict(saved['config']); c['models'] = tuple(c['models'])
+    cfg = ExperimentConfig(**c)
+    experiment = saved.get('experiment') if experiment is None else experiment
+    if preset is not None and preset != cfg.preset:
+        raise ValueError(f"the run to resume used preset {cfg.preset!r}, not {preset!r}; resume it without --preset, or start a new run")
+    if experiment != saved.get('experiment'):
+        raise ValueError(f"the run to resume is experiment {saved.get('experiment')!r}, not {experiment!r}")
+    wanted = cfg.replace(**overrides)
+    if model_options: wanted = wanted.with_model_options(**model_options)
+    if models is not None: wanted = wanted.replace(models=tuple(m.label if isinstance(m, ModelRun) else m for m in models))
+    return wanted, experiment
+
 def run_experiment(models: Sequence[str | ModelRun] | None = None, # create_model names, optionally 'name:key=value,...'; default: the preset's
-                   preset: str | None = None, # 'smoke', 'cpu', 'colab_l4'; default: `default_preset()`
+                   preset: str | None = None, # 'smoke', 'cpu', 'colab_l4'; default: `default_preset()` (when resuming: the saved one)
                    experiment: str | None = None, # a key of newllm.presets.EXPERIMENT_PRESETS, for its settings
-                   output_dir: str | Path | None = None, # save results.json, tables and plots here
+                   output_dir: str | Path | None = None, # the run folder: checkpoints, per-model results and weights, tables, plots
                    seed_report: dict | None = None, # used only for the saved tables
-                   checkpoints: bool = False, # keep per-model checkpoints under output_dir
-                   keep_models: bool = False, # keep the trained models in `result.trained` (not saved)
+                   keep_models: bool = False, # keep the trained models in `result.trained`
+                   resume: bool = False, # continue the run in `output_dir` if there is one (finished models are skipped)
+                   overwrite: bool = False, # replace a run already in `output_dir` (else a new folder next to it is used)
                    **overrides) -> ExperimentResult:
     """Train and evaluate `models` on the same samples with the same settings; returns an `ExperimentResult`.
 
@@ -388,35 +454,68 @@ def run_experiment(models: Sequence[str | ModelRun] | None = None, # create_mode
     overrides
         `ExperimentConfig` fields; `model_options` is merged into the preset's
     """
+    state = _distributed()
     model_options = overrides.pop('model_options', {})
-    cfg = get_preset(preset, experiment, **overrides)
-    if model_options: cfg = cfg.with_model_options(**model_options)
-    runs = [ModelRun.parse(m) for m in (cfg.models if models is None else models)]
-    if not runs: raise ValueError("run_experiment needs at least one model")
-    splits = load_samples(cfg.n_samples, cfg.seq_length, cfg.data, cfg.n_val, cfg.n_reversal, seed=cfg.seed)
-    device = cfg.train_config().resolved_device()
-    results, trained = [], {}
-    for run in runs:
-        seed_everything(cfg.seed)
-        model = run.build(cfg.model_options)
-        ckpt = str(Path(output_dir)/'checkpoints'/run.label) if (checkpoints and output_dir) else None
-        if cfg.progress: print(f'── {run.label}: {model.num_parameters():,} parameters, {model.memory_bytes():,} B memory / sequence')
-        history = train_model(model, splits.train, splits.val, cfg.train_config(ckpt), desc=run.label)
-        pos = position_ppl(model, splits.val, batch_size=cfg.eval_batch_size or cfg.batch_size, bf16=cfg.bf16, progress=False)
-        rev = reversal_eval(model, splits.facts, bf16=cfg.bf16)
-        results.append(ModelResult(run.label, run.name, dict(run.options), model.num_parameters(), model.memory_bytes(),
-                                   history, pos, rev.to_dict(), _layers_description(model)))
-        if keep_models: trained[run.label] = model
-        else:
-            del model
-            if device.type == 'cuda': torch.cuda.empty_cache()
-    data = dict(source=splits.source, n_train=len(splits.train), n_val=len(splits.val), n_reversal=cfg.n_reversal,
-                seq_length=cfg.seq_length, n_facts=len(splits.facts))
-    dev = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU ({torch.get_num_threads()} threads)'
-    result = ExperimentResult(cfg.to_dict(), results, data, dev, datetime.now(timezone.utc).isoformat(timespec='seconds'),
-                              newllm.__version__, experiment, trained)
-    if output_dir: result.save(output_dir, seed_report)
-    return result
+    folder = RunFolder(output_dir) if output_dir is not None else None
+    resuming = bool(resume and folder is not None and folder.exists())
+    cfg, experiment = _resolve_config(models, preset, experiment, overrides, model_options, folder.settings() if resuming else None)
+    cfg.check()                                                   # every setting, before any data is loaded
+    if resuming: folder.check_resume(cfg.to_dict())
+    runs = [ModelRun.parse(m) for m in cfg.models]
+    device = resolve_device(cfg.device)
+    precision = resolve_precision(cfg.precision, device)
+    lock = None
+    if folder is not None:
+        if state.is_main_process:
+            if not resuming: folder = RunFolder.create(folder.path, dict(config=cfg.to_dict(), experiment=experiment), overwrite)
+            check_writable(folder.path, 'run folder')
+            lock = folder.lock()
+        folder = RunFolder(_share(str(folder.path), state))
+    try:
+        if cfg.progress and state.is_main_process:
+            procs = f' · {state.num_processes} processes' if state.num_processes > 1 else ''
+            print(f"newllm {newllm.__version__} · preset {cfg.preset}{' · experiment ' + experiment if experiment else ''} · "
+                  f"{cfg.data} data, {cfg.n_samples:,} samples of {cfg.seq_length} tokens · {_device_text(device)}{procs} · "
+                  f"{describe_precision(precision, device)}" + (f" · run folder {folder.path}" + (' (resumed)' if resuming else '') if folder else ''))
+        splits = load_samples(cfg.n_samples, cfg.seq_length, cfg.data, cfg.n_val, cfg.n_reversal, seed=cfg.seed)
+        data = dict(source=splits.source, n_train=len(splits.train), n_val=len(splits.val), n_reversal=cfg.n_reversal,
+                    seq_length=cfg.seq_length, n_facts=len(splits.facts))
+        results, trained = [], {}
+        def result_so_far():
+            return ExperimentResult(cfg.to_dict(), list(results), data, _device_text(device), datetime.now(timezone.utc).isoformat(timespec='seconds'),
+                                    newllm.__version__, experiment, trained)
+        for run in runs:
+            mdir = folder.model_dir(run.label) if folder is not None else None
+            if folder is not None and folder.is_finished(run.label):
+                results.append(ModelResult.from_dict(folder.load_result(run.label)))
+                if keep_models: trained[run.label] = load_model_weights(mdir/'model')
+                if cfg.progress and state.is_main_process: print(f'── {run.label}: finished earlier, result read from {mdir}')
+                continue
+            seed_everything(cfg.seed)
+            model = run.build(cfg.model_options)
+            if cfg.progress and state.is_main_process:
+                print(f'── {run.label}: {model.num_parameters():,} parameters, {model.memory_bytes():,} B memory / sequence')
+            history = train_model(model, splits.train, splits.val, cfg.train_config(str(mdir) if mdir else None), resume=folder is not None,
+                                  desc=run.label)
+            pos = position_ppl(model, splits.val, batch_size=cfg.eval_batch_size or cfg.batch_size, precision=precision, progress=False)
+            rev = reversal_eval(model, splits.facts, precision=precision).to_dict()
+            results.append(ModelResult(run.label, run.name, dict(run.options), model.num_parameters(), model.memory_bytes(),
+                                       history, pos, rev, _layers_description(model)))
+            if folder is not None and state.is_main_process:
+                save_model_weights(model, run, run.check(cfg.model_options), mdir/'model')
+                folder.save_result(run.label, results[-1].to_dict())          # the model is done
+                if not history.diverged: (mdir/CHECKPOINT_FILE).unlink(missing_ok=True)
+                result_so_far().save(folder.path, seed_report)
+            state.wait_for_everyone()
+            if keep_models: trained[run.label] = model
+            else:
+                del model
+                if device.type == 'cuda': torch.cuda.empty_cache()
+        result = result_so_far()
+        if folder is not None and state.is_main_process: result.save(folder.path, seed_report)
+        return result
+    finally:
+        if lock is not None: lock.release()
 
 # %% ../nbs/08c_runner.ipynb #1d439257
 def build_parser() -> argparse.ArgumentParser:
@@ -433,38 +532,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--patience', type=int)
     p.add_argument('--seed', type=int)
     p.add_argument('--data', choices=['offline', 'pile'], help="offline: real English, no hub needed; pile: streamed from the hub")
-    p.add_argument('--device', help="'cpu', 'cuda', ... (default: auto)")
+    p.add_argument('--device', help="'cpu', 'cuda', 'cuda:1', ... (default: auto)")
+    p.add_argument('--precision', choices=['auto', 'bf16', 'fp16', 'fp32'], help='default auto: bf16 on GPUs that have it and CPUs with AMX, fp16 on older GPUs, else fp32')
+    p.add_argument('--grad-accum', type=int, dest='gradient_accumulation_steps', help='batches per optimiser step')
     p.add_argument('--no-delta-rule', action='store_true', help='plain linear memory update')
     p.add_argument('--num-memories', type=int, help='memories of multi_memory / hierarchical')
     p.add_argument('--segment-length', type=int, help='memory segment length')
-    p.add_argument('--out', default=None, help='output folder (default runs/<time>-<preset>)')
+    p.add_argument('--out', default=None, help='run folder (default runs/<time>-<preset>; an existing run there is kept: a new folder is used)')
+    p.add_argument('--resume', default=None, metavar='DIR', help='continue the run in DIR (its settings are read from DIR/run.json)')
+    p.add_argument('--overwrite', action='store_true', help='replace the run already in --out')
+    p.add_argument('--checkpoint-every', type=int, dest='checkpoint_every', help='checkpoint every N optimiser steps too')
+    p.add_argument('--checkpoint-minutes', type=float, dest='checkpoint_minutes', help='checkpoint every M minutes (default 10)')
+    p.add_argument('--log-with', choices=['tensorboard', 'wandb', 'trackio'], dest='log_with', help='log losses with this tracker (an optional extra)')
     p.add_argument('--no-progress', action='store_true')
     return p
 
 # %% ../nbs/08c_runner.ipynb #a78b97d6
+_SETTING_FLAGS = ('n_samples', 'seq_length', 'epochs', 'lr', 'batch_size', 'patience', 'seed', 'data', 'device', 'precision',
+                  'gradient_accumulation_steps', 'checkpoint_every', 'checkpoint_minutes', 'log_with')
+
 def run_cli(argv: Sequence[str] | None = None, # command-line arguments; None: `sys.argv[1:]`
            ) -> ExperimentResult:
-    "Parse `newllm-experiment` arguments, run, print the tables; returns the result."
+    "Parse `newllm-experiment` arguments, run (or resume), print the tables; returns the result."
     args = build_parser().parse_args(argv)
-    overrides = {k: v for k, v in vars(args).items()
-                 if k in ('n_samples', 'seq_length', 'epochs', 'lr', 'batch_size', 'patience', 'seed', 'data', 'device') and v is not None}
+    overrides = {k: v for k, v in vars(args).items() if k in _SETTING_FLAGS and v is not None}
     model_options = {}
     if args.no_delta_rule: model_options['use_delta_rule'] = False
-    if args.num_memories: model_options['num_memories'] = args.num_memories
-    if args.segment_length: model_options['segment_length'] = args.segment_length
+    if args.num_memories is not None: model_options['num_memories'] = args.num_memories
+    if args.segment_length is not None: model_options['segment_length'] = args.segment_length
     if args.no_progress: overrides['progress'] = False
     from newllm.presets import default_preset
     from newllm.seed_reports import SEED_REPORTS
-    preset = args.preset or default_preset()
-    out = Path(args.out or Path('runs')/f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{preset}")
-    seed = SEED_REPORTS.get(args.experiment)
+    if args.resume and args.out and Path(args.out) != Path(args.resume):
+        sys.exit('newllm-experiment: error: give either --resume DIR or --out DIR, not both')
+    if args.resume and not RunFolder(args.resume).exists():
+        sys.exit(f'newllm-experiment: error: {args.resume} holds no newllm run (no run.json): nothing to resume')
+    experiment = args.experiment or (RunFolder(args.resume).settings().get('experiment') if args.resume else None)
+    preset = args.preset or (None if args.resume else default_preset())
+    out = Path(args.resume or args.out or Path('runs')/f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{preset}")
+    seed = SEED_REPORTS.get(experiment)
     t0 = time.perf_counter()
     try:
-        result = run_experiment(args.models, preset, args.experiment, out, seed, model_options=model_options, **overrides)
-    except (ValueError, ConnectionError) as e:
+        result = run_experiment(args.models, preset, experiment, out, seed, resume=bool(args.resume), overwrite=args.overwrite,
+                                model_options=model_options, **overrides)
+    except (ValueError, ConnectionError, FolderInUseError, PermissionError, FileNotFoundError, ImportError) as e:
         sys.exit(f'newllm-experiment: error: {e}')
-    print(result.tables(seed))
-    print(f'\nfinished in {time.perf_counter() - t0:.0f} s; results, tables and plots saved to {out}/')
+    if _distributed().is_main_process:
+        print(result.tables(seed))
+        print(f'\nfinished in {time.perf_counter() - t0:.0f} s; results, tables, plots and each model\'s best weights are in {out}/')
     return result
 
 # %% ../nbs/08c_runner.ipynb #ca60a445
@@ -472,3 +587,6 @@ def main(argv: Sequence[str] | None = None, # command-line arguments; None: `sys
         ):
     "The `newllm-experiment` command (exit status 0 on success, a message and status 1 on bad input)."
     run_cli(argv)
+
+# %% ../nbs/08c_runner.ipynb #732fda3d
+if __name__ == '__main__' and '__file__' in globals(): main()      # `python -m newllm.runner`; not when this notebook runs
