@@ -385,10 +385,10 @@ def full_size_table(names: Sequence[str], # model names, as `ModelRun.parse` tak
     return markdown_table(head + (['parameters (seed)', 'memory (seed)'] if seed else []), rows)
 
 # %% ../nbs/08c_runner.ipynb #ca372923
-def _distributed():
-    "This process's `accelerate.PartialState` (one process, or one of `torchrun`'s)."
+def _distributed(device: torch.device | None = None):
+    "This process's `accelerate.PartialState` (one process, or one of `torchrun`'s; CPU processes talk through gloo)."
     from accelerate import PartialState
-    return PartialState()
+    return PartialState(cpu=device is not None and device.type == 'cpu')
 
 def _share(value, state):
     "The main process's `value` in every process."
@@ -454,7 +454,6 @@ def run_experiment(models: Sequence[str | ModelRun] | None = None, # create_mode
     overrides
         `ExperimentConfig` fields; `model_options` is merged into the preset's
     """
-    state = _distributed()
     model_options = overrides.pop('model_options', {})
     folder = RunFolder(output_dir) if output_dir is not None else None
     resuming = bool(resume and folder is not None and folder.exists())
@@ -464,6 +463,7 @@ def run_experiment(models: Sequence[str | ModelRun] | None = None, # create_mode
     runs = [ModelRun.parse(m) for m in cfg.models]
     device = resolve_device(cfg.device)
     precision = resolve_precision(cfg.precision, device)
+    state = _distributed(device)
     lock = None
     if folder is not None:
         if state.is_main_process:
