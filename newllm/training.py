@@ -87,7 +87,7 @@ class TrainConfig:
     "Everything the training engine needs to know; defaults are the seeds'."
     lr: float = 1e-4             # AdamW learning rate (constant)
     weight_decay: float = 0.01   # AdamW decay of ≥2-D weights (see `param_groups`)
-    batch_size: int = 8          # training sequences per optimiser step (over all processes)
+    batch_size: int = 8          # sequences per forward pass, over all processes (× `gradient_accumulation_steps` per optimiser step)
     epochs: int = 50             # at most this many epochs
     patience: int = 1            # early stopping on the validation value (0 = never stop early)
     grad_clip: float = 1.0       # max gradient norm (0 = no clipping)
