@@ -12,7 +12,8 @@ import torch
 from torch import nn, Tensor
 
 from .model import create_model, model_names
-from .training import TrainConfig, train_step, make_optimizer, autocast_context, seed_everything, resolve_device
+from .precision import PRECISIONS, resolve_device, resolve_precision, autocast_context
+from .training import TrainConfig, Learner, lm_batch_loss, seed_everything
 from .infini_layer import CompressiveAttention
 from .pythia_layer import PythiaAttention
 from .presets import select_preset, default_preset, in_nbdev_test
@@ -42,7 +43,7 @@ class BenchConfig:
     train_max_length: int | None = 2048   # training steps only up to this length (None: all)
     data: str = 'offline'           # 'offline' (real tokens) or 'random' (pure timing)
     device: str = 'auto'            # 'auto' (CUDA when available), 'cpu', 'cuda', ...
-    bf16: bool = True               # bf16 autocast on CUDA
+    precision: str = 'auto'         # 'auto' (from the hardware, `newllm.precision`), 'bf16', 'fp16' or 'fp32'
     compile: bool = False           # torch.compile the models (training benchmark)
     model_options: dict = field(default_factory=dict)   # create_model options for every model (each takes those it knows)
 
@@ -187,14 +188,19 @@ def _build(name: str, options: dict, device: torch.device, seed: int) -> nn.Modu
 
 def _median(xs): return float(statistics.median(xs))
 
+def _learner(model: nn.Module, device: torch.device, precision: str, compile: bool, seed: int) -> Learner:
+    "The training engine set up for `model` (no data): its `one_batch` is the real training step."
+    cfg = TrainConfig(device=str(device), precision=precision, compile=compile, seed=seed, progress=False)
+    return Learner(model, None, lm_batch_loss, None, cfg).setup()
+
 def bench_training(models: Sequence[str] = FULL_MODELS, # create_model names (optionally 'name:key=value')
                    batch_size: int = 2, # samples per step
                    seq_length: int = 512, # tokens per sample
                    steps: int = 5, # timed steps per model
                    warmup: int = 1, # untimed steps per model first
                    device: str = 'auto', # 'auto', 'cpu', 'cuda', ...
-                   bf16: bool = True, # bf16 autocast on CUDA
-                   compile: bool = False, # torch.compile the models
+                   precision: str = 'auto', # 'auto', 'bf16', 'fp16' or 'fp32' (`newllm.precision`)
+                   compile: bool = False, # torch.compile the models (accelerate's dynamo backend)
                    data: str = 'offline', # 'offline' (real tokens) or 'random'
                    seed: int = 0, # seed of the models and the tokens
                    peak: float | None = None, # the accelerator's peak TFLOP/s (default: `peak_tflops`)
@@ -204,22 +210,22 @@ def bench_training(models: Sequence[str] = FULL_MODELS, # create_model names (op
     if steps < 1: raise ValueError(f"steps must be ≥ 1, got {steps}")
     if not models: raise ValueError("give at least one model")
     dev = resolve_device(device)
+    precision = resolve_precision(precision, dev)
     options = dict(model_options or {})
-    ids = bench_tokens(batch_size, seq_length, data, options.get('vocab_size', 50304), seed).to(dev)
-    cfg = TrainConfig(device=str(dev), bf16=bf16, compile=compile, progress=False)
+    batch = {'input_ids': bench_tokens(batch_size, seq_length, data, options.get('vocab_size', 50304), seed).to(dev)}
     built = {}
     for name in models:
         m = _build(name, options, dev, seed).train()
-        built[name] = (m, torch.compile(m) if compile else m, make_optimizer(m, cfg, dev))
-    for name, (_, run, opt) in built.items():
-        for _ in range(warmup): train_step(run, ids, opt, cfg, dev)
+        built[name] = (m, _learner(m, dev, precision, compile, seed))
+    for name, (_, learn) in built.items():
+        for _ in range(warmup): learn.one_batch(batch)
     synchronize(dev)
     times = {name: [] for name in models}
     names = list(models)
     for r in range(steps):
         for name in names[r % len(names):] + names[:r % len(names)]:   # a different model goes first each round
-            _, run, opt = built[name]
-            times[name].append(timed(lambda: train_step(run, ids, opt, cfg, dev), dev))
+            learn = built[name][1]
+            times[name].append(timed(lambda: learn.one_batch(batch), dev))
     tokens, top = batch_size * seq_length, peak_tflops(dev, peak)
     results = {}
     for name in models:
@@ -234,7 +240,7 @@ def bench_training(models: Sequence[str] = FULL_MODELS, # create_model names (op
     if 'pythia' in results:
         for r in results.values(): r['ratio_to_pythia'] = r['median_s'] / results['pythia']['median_s']
     return dict(benchmark='training', device=_device_name(dev), threads=torch.get_num_threads(), batch_size=batch_size,
-                seq_length=seq_length, steps=steps, warmup=warmup, data=data, bf16=bf16 and dev.type == 'cuda', compile=compile,
+                seq_length=seq_length, steps=steps, warmup=warmup, data=data, precision=precision, compile=compile,
                 peak_tflops=top, model_options=options, results=results)
 
 def _device_name(dev: torch.device) -> str:
@@ -268,7 +274,7 @@ def bench_scaling(models: Sequence[str] = ('pythia', 'full_infini'), # create_mo
                   warmup: int = 1, # untimed calls first (0: no peak-memory measurement)
                   train_max_length: int | None = 2048, # time training steps only up to this length (None: all, 0: none)
                   device: str = 'auto', # 'auto', 'cpu', 'cuda', ...
-                  bf16: bool = True, # bf16 autocast on CUDA
+                  precision: str = 'auto', # 'auto', 'bf16', 'fp16' or 'fp32' (`newllm.precision`)
                   data: str = 'offline', # 'offline' (real tokens) or 'random'
                   seed: int = 0, # seed of the models and the tokens
                   model_options: dict | None = None, # create_model options for every model
@@ -278,17 +284,19 @@ def bench_scaling(models: Sequence[str] = ('pythia', 'full_infini'), # create_mo
     lengths = sorted(set(int(s) for s in lengths))
     if not lengths or lengths[0] < 2: raise ValueError(f"lengths must be ≥ 2 tokens, got {lengths}")
     dev = resolve_device(device)
+    precision = resolve_precision(precision, dev)
     options = dict(model_options or {})
     all_ids = bench_tokens(batch_size, lengths[-1], data, options.get('vocab_size', 50304), seed).to(dev)
-    cfg = TrainConfig(device=str(dev), bf16=bf16, progress=False)
     rows = []
     for name in models:
-        model = _build(name, options, dev, seed).train()
-        opt = make_optimizer(model, cfg, dev)
-        train_step(model, all_ids[:, :lengths[0]], opt, cfg, dev)          # the optimiser's state exists before measuring
+        learn = _learner(_build(name, options, dev, seed).train(), dev, precision, False, seed)
+        step = lambda ids: learn.one_batch({'input_ids': ids})
+        step(all_ids[:, :lengths[0]])                                      # the optimiser's state exists before measuring
+        model = learn.unwrapped
+        plain = type(model).forward             # the class's forward: accelerate wraps the instance's for training steps
         def forward(ids, update_memory=False):
             model.reset_memory()
-            with torch.no_grad(), autocast_context(dev, bf16): model(ids, update_memory=update_memory)
+            with torch.no_grad(), autocast_context(dev, precision): plain(model, ids, update_memory=update_memory)
         for S in lengths:
             ids = all_ids[:, :S]
             row = dict(model=name, seq_length=S, tokens=batch_size * S)
@@ -298,17 +306,17 @@ def bench_scaling(models: Sequence[str] = ('pythia', 'full_infini'), # create_mo
             model.reset_memory()
             row['forward_s'] = _median([timed(lambda: forward(ids), dev) for _ in range(repeats)])
             if train_max_length is None or S <= train_max_length:
-                for _ in range(warmup - 1): train_step(model, ids, opt, cfg, dev)
-                row['train_peak_bytes'] = peak_memory(lambda: train_step(model, ids, opt, cfg, dev), dev) if warmup else None
-                row['train_step_s'] = _median([timed(lambda: train_step(model, ids, opt, cfg, dev), dev) for _ in range(repeats)])
+                for _ in range(warmup - 1): step(ids)
+                row['train_peak_bytes'] = peak_memory(lambda: step(ids), dev) if warmup else None
+                row['train_step_s'] = _median([timed(lambda: step(ids), dev) for _ in range(repeats)])
             else: row['train_peak_bytes'] = row['train_step_s'] = None
             rows.append(row)
-        del model, opt
+        del model, learn, step
     for r in rows:   # growth relative to the shortest length
         first = next(x for x in rows if x['model'] == r['model'])
         r['forward_vs_first'] = r['forward_s'] / first['forward_s']
     return dict(benchmark='scaling', device=_device_name(dev), threads=torch.get_num_threads(), batch_size=batch_size,
-                lengths=lengths, repeats=repeats, data=data, bf16=bf16 and dev.type == 'cuda', model_options=options, rows=rows)
+                lengths=lengths, repeats=repeats, data=data, precision=precision, model_options=options, rows=rows)
 
 # %% ../nbs/09e_bench.ipynb #296e4053
 def bench_lct(seq_length: int = 128, # tokens per sample
@@ -421,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument('--preset', choices=list(BENCH_PRESETS), help='default settings (smoke under tests, colab_l4 on a GPU, else cpu)')
     common.add_argument('--device', default=None, help="'auto', 'cpu', 'cuda', 'cuda:1', ...")
     common.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s choice)')
-    common.add_argument('--no-bf16', action='store_true', help='no bf16 autocast on CUDA')
+    common.add_argument('--precision', choices=list(PRECISIONS), help="'auto' (from the hardware; default), 'bf16', 'fp16' or 'fp32'")
     common.add_argument('--data', choices=['offline', 'pile', 'random'], help='real tokens (offline corpus) or random ids')
     common.add_argument('--seed', type=int, default=0)
     common.add_argument('--option', action='append', metavar='KEY=VALUE', help='create_model option for every model (repeatable)')
@@ -455,21 +463,23 @@ def run_bench(argv: Sequence[str] | None = None, # command-line arguments; None:
     cfg = select_bench_preset(a.preset)
     try: opts = {**cfg.model_options, **_parse_options(a.option)}
     except ValueError as e: parser.error(str(e))
-    device, bf16, data = a.device or cfg.device, cfg.bf16 and not a.no_bf16, a.data or cfg.data
+    device, precision, data = a.device or cfg.device, a.precision or cfg.precision, a.data or cfg.data
+    try: resolve_precision(precision, device)
+    except ValueError as e: parser.error(str(e))
     if a.command == 'training':
         result = bench_training(a.models or cfg.models, a.batch_size or cfg.batch_size, a.seq_length or cfg.seq_length,
-                                a.steps or cfg.steps, cfg.warmup if a.warmup is None else a.warmup, device, bf16,
+                                a.steps or cfg.steps, cfg.warmup if a.warmup is None else a.warmup, device, precision,
                                 a.compile or cfg.compile, data, a.seed, a.peak_tflops, opts)
     elif a.command == 'scaling':
         limit = None if a.train_all else (cfg.train_max_length if a.train_max_length is None else a.train_max_length)
         result = bench_scaling(a.models or cfg.scaling_models, a.lengths or cfg.lengths, a.batch_size or cfg.scaling_batch_size,
-                               a.repeats or cfg.repeats, cfg.warmup if a.warmup is None else a.warmup, limit, device, bf16,
+                               a.repeats or cfg.repeats, cfg.warmup if a.warmup is None else a.warmup, limit, device, precision,
                                data, a.seed, opts)
         if a.plot: plot_scaling(result).savefig(a.plot, dpi=120)
     else:
         try:
             result = bench_lct(a.seq_length, n_samples=a.samples, batch_size=a.batch_size, epochs=a.epochs, mode=a.mode,
-                               device=None if device == 'auto' else device, bf16=None if bf16 else False, seed=a.seed,
+                               device=None if device == 'auto' else device, precision=a.precision, seed=a.seed,
                                data=a.data if a.data in ('offline', 'pile') else None)
         except RuntimeError as e: raise SystemExit(f'newllm-bench lct: {e}') from None
     print(json.dumps(result, indent=2) if a.json else format_result(result))

@@ -7,27 +7,31 @@ from __future__ import annotations
 import hashlib, json, math, os, time, warnings
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
+from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from .components import PythiaMLP, init_weights
-from .model import register_model, atomic_save, check_input_ids
-from .training import param_groups, EarlyStopping, seed_everything, autocast_context, resolve_device
+from .model import register_model, check_input_ids
+from .precision import resolve_device, autocast_context
+from .training import TrainConfig, Learner, Callback, History, param_groups, seed_everything
+from .evaluation import safe_exp
+from .files import save_tensors, load_tensors
 from .data import hub_available
 
 # %% auto #0
-__all__ = ['CONTEXT_KV_OPTIONS', 'GPT2_HUB_ID', 'OFFLINE_EMBEDDING_VERSION', 'CONTEXT_KV_PRESETS', 'ULTRACHAT_HUB_ID',
-           'ContextBlock', 'context_positions', 'history_length', 'ContextKVCache', 'ContextKVAttention',
-           'ContextKVModel', 'oacd_loss', 'convergence_rate', 'effective_rank', 'OACDConfig', 'OACDIteration',
-           'OACDResult', 'train_oacd', 'StreamCache', 'prepare_stream', 'stream_logits_loss', 'evaluate_stream',
-           'Phase2Config', 'Phase2Record', 'Phase2History', 'train_phase2', 'TokenEmbedding', 'gpt2_embedding',
-           'ppmi_svd_embedding', 'offline_embedding', 'load_token_embedding', 'ContextKVExperiment', 'ultrachat_texts',
-           'ContextKVData', 'load_context_kv_data', 'memory_usage']
+__all__ = ['CONTEXT_KV_OPTIONS', 'OACD_FILE', 'GPT2_HUB_ID', 'OFFLINE_EMBEDDING_VERSION', 'CONTEXT_KV_PRESETS',
+           'ULTRACHAT_HUB_ID', 'ContextBlock', 'context_positions', 'history_length', 'ContextKVCache',
+           'ContextKVAttention', 'ContextKVModel', 'oacd_loss', 'convergence_rate', 'effective_rank', 'OACDConfig',
+           'OACDIteration', 'OACDResult', 'train_oacd', 'StreamCache', 'prepare_stream', 'stream_logits_loss',
+           'evaluate_stream', 'Phase2Config', 'ChunkStarts', 'StreamObjective', 'train_phase2', 'TokenEmbedding',
+           'gpt2_embedding', 'ppmi_svd_embedding', 'offline_embedding', 'load_token_embedding', 'ContextKVExperiment',
+           'ultrachat_texts', 'ContextKVData', 'load_context_kv_data', 'memory_usage']
 
 # %% ../nbs/09c_context_kv_attention.ipynb #bad508a1
 class _few_threads:
@@ -305,6 +309,7 @@ class OACDConfig:
     seed: int = 0                     # seeds the noise
     device: str = 'auto'              # 'auto' picks CUDA when available
     progress: bool = True             # progress bar
+    checkpoint_dir: str | None = None # the finished phase 1 is saved here (`oacd.safetensors`); `resume` restores it
 
     def resolved_device(self) -> torch.device: return resolve_device(self.device)
 
@@ -328,9 +333,30 @@ class OACDResult:
     def final(self) -> OACDIteration: return self.log[-1]
     def to_dict(self): return dict(log=[asdict(r) for r in self.log], early_stop=self.early_stop, seconds=self.seconds)
 
+OACD_FILE = 'oacd.safetensors'
+_OACD_RESULT_FIELDS = ('max_iterations', 'lr', 'noise_std', 'threshold', 'target', 'chunk_size', 'grad_accum', 'centroid_weight',
+                       'weight_decay', 'grad_clip', 'seed')
+
+def _oacd_settings(config: OACDConfig, emb: Tensor) -> dict:
+    return dict({k: getattr(config, k) for k in _OACD_RESULT_FIELDS}, n_tokens=len(emb), embed_dim=emb.shape[1])
+
+def _load_oacd(block: ContextBlock, path: Path, settings: dict) -> OACDResult:
+    "The finished phase 1 saved at `path`, its weights loaded into `block`; other settings than the saved ones are an error."
+    tensors, meta = load_tensors(path, what='phase-1 result')
+    if meta.get('format') != 'newllm-oacd': raise ValueError(f"{path} is not a phase-1 (OACD) result of newllm")
+    diff = {k: (meta['settings'].get(k), v) for k, v in settings.items() if meta['settings'].get(k) != v}
+    if diff:
+        raise ValueError(f"{path} was made with other settings than this run's (saved → now): "
+                         + ', '.join(f'{k}: {a!r} → {b!r}' for k, (a, b) in diff.items())
+                         + "; resume with the saved settings, or start phase 1 in another folder")
+    block.load_state_dict({k[len('block/'):]: v for k, v in tensors.items() if k.startswith('block/')})
+    r = meta['result']
+    return OACDResult([OACDIteration(**x) for x in r['log']], r['early_stop'], r['seconds'], tensors['contexts'])
+
 def train_oacd(block: ContextBlock, # trained in place (only it)
                emb: Tensor, # [n, embed_dim]: the normalised embeddings of the training stream
                config: OACDConfig | None = None, # default: `OACDConfig()`
+               resume: bool = False, # restore the finished phase 1 from `config.checkpoint_dir` when it is there
               ) -> OACDResult:
     "Phase 1: fixed-point iteration over the token stream, training only `block` with the OACD diversity loss."
     config = config or OACDConfig()
@@ -339,6 +365,12 @@ def train_oacd(block: ContextBlock, # trained in place (only it)
     if len(emb) < 2: raise ValueError(f"phase 1 needs at least 2 tokens, got {len(emb)}")
     if not 0 < config.target <= 1: raise ValueError(f"target must be in (0, 1], got {config.target}")
     if config.chunk_size < 2: raise ValueError(f"chunk_size must be ≥ 2, got {config.chunk_size}")
+    path = Path(config.checkpoint_dir)/OACD_FILE if config.checkpoint_dir else None
+    if resume and path is not None and path.exists():
+        res = _load_oacd(block, path, _oacd_settings(config, emb))
+        block.to(config.resolved_device()).eval()
+        if config.progress: print(f"phase 1: restored from {path} ({len(res.log)} iterations)")
+        return res
     device = config.resolved_device()
     seed_everything(config.seed)
     block.to(device).train()
@@ -377,7 +409,11 @@ def train_oacd(block: ContextBlock, # trained in place (only it)
         if config.progress: bar.set_postfix(conv=f'{rec.convergence:.0%}', loss=f'{rec.loss:.3f}')
         if it > 1 and rec.convergence >= config.target: early_stop = it; break
     block.eval()
-    return OACDResult(log, early_stop, time.perf_counter() - t_start, prev.cpu())
+    res = OACDResult(log, early_stop, time.perf_counter() - t_start, prev.cpu())
+    if path is not None:
+        save_tensors(path, {**{f'block/{k}': v for k, v in block.state_dict().items()}, 'contexts': res.contexts},
+                     dict(format='newllm-oacd', version=1, settings=_oacd_settings(config, emb), result=res.to_dict()))
+    return res
 
 # %% ../nbs/09c_context_kv_attention.ipynb #aad4374c
 @dataclass
@@ -436,7 +472,7 @@ def evaluate_stream(model: ContextKVModel, # the model to score
                     cache: StreamCache, # the validation stream
                     chunk_length: int = 128, # positions per chunk
                     batch_size: int = 8, # chunks per forward pass
-                    bf16: bool = True, # bf16 autocast on CUDA
+                    precision: str = 'auto', # 'auto', 'bf16', 'fp16' or 'fp32' (`newllm.precision`) — as the model was trained
                    ) -> tuple[float, float]:
     "Validation `(PPL, next-token accuracy)` over every position of a stream (each token scored once)."
     was = model.training; model.eval()
@@ -444,94 +480,80 @@ def evaluate_stream(model: ContextKVModel, # the model to score
     starts = torch.arange(0, len(cache) - 1, chunk_length, device=dev)
     nll, correct, count = torch.zeros((), dtype=torch.float64, device=dev), torch.zeros((), device=dev, dtype=torch.long), 0
     for i in range(0, len(starts), batch_size):
-        with autocast_context(dev, bf16):
+        with autocast_context(dev, precision):
             s, c, k = stream_logits_loss(model, cache, starts[i:i + batch_size], chunk_length)
         nll += s.double(); correct += c; count += k
     model.train(was)
-    return math.exp(nll.item() / count), correct.item() / count
+    return safe_exp(nll.item() / count), correct.item() / count
 
 # %% ../nbs/09c_context_kv_attention.ipynb #b8ce21e7
 @dataclass
-class Phase2Config:
-    "Phase-2 settings."
-    lr: float = 1e-4                  # AdamW learning rate
-    weight_decay: float = 0.01        # AdamW weight decay of the weight matrices
-    batch_size: int = 8               # chunks per step
-    chunk_length: int = 128           # consecutive positions per chunk
+class Phase2Config(TrainConfig):
+    "Phase-2 settings: the training engine's (`newllm.training.TrainConfig`) with the seed's epochs and patience, and the chunk length."
     epochs: int = 20                  # most epochs
     patience: int = 3                 # early stopping on validation PPL
-    grad_clip: float = 1.0            # max gradient norm (0: no clipping)
-    seed: int = 0                     # seeds the chunk order
-    device: str = 'auto'              # 'auto' picks CUDA when available
-    bf16: bool = True                 # bf16 autocast on CUDA
-    progress: bool = True             # progress bars and a line per epoch
+    chunk_length: int = 128           # consecutive positions per chunk
+    __delwrap__ = TrainConfig         # docments (show_doc) read the inherited fields' comments there
 
-    def resolved_device(self) -> torch.device: return resolve_device(self.device)
+    def check(self) -> Phase2Config:
+        "Refuse impossible settings with a message naming the setting; returns self."
+        if isinstance(self.chunk_length, bool) or not isinstance(self.chunk_length, int) or self.chunk_length < 1:
+            raise ValueError(f"chunk_length must be an integer ≥ 1, got {self.chunk_length!r}")
+        super().check()
+        return self
 
-@dataclass
-class Phase2Record:
-    "One phase-2 epoch."
-    epoch: int                        # 1, 2, …
-    train_ppl: float                  # PPL of the training pass
-    val_ppl: float                    # validation PPL (`evaluate_stream`)
-    val_acc: float                    # validation next-token accuracy
-    train_seconds: float              # seconds of the training pass
-    eval_seconds: float               # seconds of the evaluation
-    best: bool = False                # the best epoch so far
+class ChunkStarts(Dataset):
+    "The chunks of a stream of `n_tokens` as a dataset: item i is `{'start': i·chunk_length}` (the engine shuffles and batches them)."
+    def __init__(self, n_tokens: int, # tokens in the stream
+                 chunk_length: int, # positions per chunk
+                ):
+        self.starts = torch.arange(0, n_tokens - 1, chunk_length)
+    def __len__(self): return len(self.starts)
+    def __getitem__(self, i): return {'start': self.starts[i]}
 
-@dataclass
-class Phase2History:
-    "Phase 2's learning curve, the best epoch and whether early stopping ended the run."
-    records: list = field(default_factory=list)   # a `Phase2Record` per epoch
-    best_epoch: int | None = None                 # epoch whose weights were restored (None: no epoch yet)
-    stopped_early: bool = False                   # early stopping ended the run
-    @property
-    def best(self) -> Phase2Record | None: return next((r for r in self.records if r.epoch == self.best_epoch), None)
-    @property
-    def seconds(self) -> float: return sum(r.train_seconds + r.eval_seconds for r in self.records)
-    def to_dict(self): return dict(records=[asdict(r) for r in self.records], best_epoch=self.best_epoch, stopped_early=self.stopped_early)
+class StreamObjective(nn.Module):
+    "What phase 2 trains, as one module for the engine: a `ContextKVModel` and its cached training stream; `forward(starts)` scores those chunks."
+    def __init__(self, model: ContextKVModel, # trained (phase 2)
+                 stream: StreamCache, # the cached training stream (moved to the model's device when first used)
+                 chunk_length: int, # positions per chunk
+                ):
+        super().__init__()
+        self.model, self.stream, self.chunk_length = model, stream, chunk_length
+
+    def forward(self, starts: Tensor, # [B] first positions of the chunks
+               ) -> tuple[Tensor, Tensor, int]:
+        "(summed NLL, correct predictions, scored tokens) of the chunks starting at `starts` (`stream_logits_loss`)."
+        if self.stream.ids.device != starts.device: self.stream = self.stream.to(starts.device)
+        return stream_logits_loss(self.model, self.stream, starts, self.chunk_length)
+
+def _phase2_loss(learn: Learner, batch: dict):
+    nll, _, count = learn.model(batch['start'])          # through the prepared module (DDP when several processes train)
+    return nll / count, nll, count
 
 def train_phase2(model: ContextKVModel, # trained in place (phase 2); ends with the best epoch's weights
                  train: StreamCache, # the training stream (`prepare_stream`)
                  val: StreamCache, # the validation stream
-                 config: Phase2Config | None = None, # default: `Phase2Config()`
-                ) -> Phase2History:
-    "Phase 2: train Context-KV attention and the FFN on cached streams (context block frozen); best epoch restored."
+                 config: TrainConfig | None = None, # default: `Phase2Config()` (a plain `TrainConfig` gets its default chunk length)
+                 resume: bool = False, # continue from `config.checkpoint_dir`'s checkpoint (a finished run only restores its best weights)
+                 callbacks: Sequence[Callback] = (), # more callbacks for the `Learner`
+                 desc: str = 'phase 2', # label of progress bars and epoch lines
+                ) -> History:
+    "Phase 2: train Context-KV attention and the FFN on cached streams (context block frozen) with the training engine; best epoch restored."
     config = config or Phase2Config()
+    if not isinstance(config, Phase2Config): config = Phase2Config(**asdict(config))
+    config.check()
     if len(train) < 2 or len(val) < 2: raise ValueError(f"need training and validation streams of ≥ 2 tokens, got {len(train)} and {len(val)}")
-    device = config.resolved_device()
-    seed_everything(config.seed)
-    model.to(device).set_phase(2)
-    train, val = train.to(device), val.to(device)
-    opt = torch.optim.AdamW(param_groups(model, config.weight_decay), lr=config.lr, fused=device.type == 'cuda')
-    stopper, history, best_state = EarlyStopping(config.patience), Phase2History(), None
-    starts = torch.arange(0, len(train) - 1, config.chunk_length)
-    gen = torch.Generator().manual_seed(config.seed)
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        order = starts[torch.randperm(len(starts), generator=gen)]
-        t0, nll_sum, n_tok = time.perf_counter(), torch.zeros((), device=device, dtype=torch.float64), 0
-        bar = tqdm(range(0, len(order), config.batch_size), desc=f'phase 2 epoch {epoch}', leave=False, disable=not config.progress)
-        for i in bar:
-            with autocast_context(device, config.bf16):
-                nll, _, k = stream_logits_loss(model, train, order[i:i + config.batch_size], config.chunk_length)
-            (nll / k).backward()
-            if config.grad_clip: torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], config.grad_clip)
-            opt.step(); opt.zero_grad(set_to_none=True)
-            nll_sum += nll.detach().double(); n_tok += k
-        if device.type == 'cuda': torch.cuda.synchronize()
-        train_seconds, t1 = time.perf_counter() - t0, time.perf_counter()
-        val_ppl, val_acc = evaluate_stream(model, val, config.chunk_length, config.batch_size, config.bf16)
-        rec = Phase2Record(epoch, math.exp(nll_sum.item() / n_tok), val_ppl, val_acc, train_seconds, time.perf_counter() - t1)
-        rec.best = stopper.step(epoch, val_ppl)
-        if rec.best: best_state = {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
-        history.records.append(rec)
-        history.best_epoch, history.stopped_early = stopper.best_epoch, stopper.should_stop
-        if config.progress:
-            tqdm.write(f'phase 2 epoch {epoch}: train PPL {rec.train_ppl:.1f}, val PPL {val_ppl:.1f}, val acc {val_acc:.1%}'
-                       f'{" *" if rec.best else ""} ({train_seconds:.1f} s)')
-        if stopper.should_stop: break
-    if best_state is not None: model.load_state_dict(best_state)
+    model.set_phase(2)
+    val_on = {}
+    def validate(learn: Learner) -> dict:
+        v = val_on.get(learn.device)
+        if v is None: v = val_on[learn.device] = val.to(learn.device)
+        ppl, acc = evaluate_stream(model, v, config.chunk_length, config.eval_batch_size or config.batch_size, learn.precision)
+        return dict(val_ppl=ppl, val_acc=acc)
+    learn = Learner(StreamObjective(model, train, config.chunk_length), ChunkStarts(len(train), config.chunk_length), _phase2_loss,
+                    validate, config, monitor='val_ppl', loss_name='nll', callbacks=callbacks, desc=desc,
+                    info=dict(train_tokens=len(train), val_tokens=len(val)))
+    history = learn.fit(resume)
     model.eval()
     return history
 
@@ -615,12 +637,12 @@ def offline_embedding(dim: int = 768, # embedding size
     V = len(tokenizer)
     key = hashlib.sha1(json.dumps([OFFLINE_EMBEDDING_VERSION, V, dim, window, power_iterations,
                                    tokenizer.backend_tokenizer.to_str()[:100_000]]).encode()).hexdigest()[:16]
-    path = cache_dir('embeddings')/f'ppmi_svd_{dim}_{key}.pt'
-    if path.exists(): weight = torch.load(path, weights_only=True)
+    path = cache_dir('embeddings')/f'ppmi_svd_{dim}_{key}.safetensors'
+    if path.exists(): weight = load_tensors(path, what='cached embedding')[0]['weight']
     else:
         texts = offline_corpus()[:]['text']
         weight = ppmi_svd_embedding(token_stream(texts[len(texts) // 2:], tokenizer), V, dim, window, power_iterations)
-        atomic_save(weight, path)
+        save_tensors(path, dict(weight=weight), dict(window=window, power_iterations=power_iterations))
     return TokenEmbedding(weight, tokenizer, 'offline-ppmi-svd',
                           f"offline stand-in, NOT GPT-2's: PPMI-SVD embedding {tuple(weight.shape)} of the Pythia vocabulary, "
                           "computed by newllm from the second half of the offline corpus")
@@ -673,7 +695,7 @@ class ContextKVExperiment:
     # run
     seed: int = 0                     # seeds both phases
     device: str = 'auto'              # 'auto' picks CUDA when available
-    bf16: bool = True                 # bf16 autocast on CUDA
+    precision: str = 'auto'           # phase 2: 'auto' (from the hardware, `newllm.precision`), 'bf16', 'fp16' or 'fp32'
     progress: bool = True             # progress bars
     num_threads: int | None = None    # CPU threads for PyTorch; None: PyTorch's default
     kv_lengths: tuple = (1_000, 10_000, 100_000)   # sequence lengths of the KV-size table
@@ -681,14 +703,16 @@ class ContextKVExperiment:
     def model_options(self, vocab_size: int) -> dict:
         return dict(vocab_size=vocab_size, embed_dim=self.embed_dim, context_dim=self.context_dim, interval=self.interval,
                     max_contexts=self.max_contexts, num_heads=self.num_heads, intermediate_size=self.intermediate_size)
-    def oacd_config(self) -> OACDConfig:
+    def oacd_config(self, checkpoint_dir: str | None = None) -> OACDConfig:
+        "Phase 1's settings (the `p1_` fields, seed, device, progress) and where the finished phase 1 is kept."
         return OACDConfig(max_iterations=self.p1_max_iterations, lr=self.p1_lr, noise_std=self.p1_noise_std,
                           threshold=self.p1_threshold, target=self.p1_target, chunk_size=self.p1_chunk_size,
-                          grad_accum=self.p1_grad_accum, seed=self.seed, device=self.device, progress=self.progress)
-    def phase2_config(self) -> Phase2Config:
-        return Phase2Config(lr=self.lr, weight_decay=self.weight_decay, batch_size=self.batch_size, chunk_length=self.chunk_length,
-                            epochs=self.epochs, patience=self.patience, grad_clip=self.grad_clip, seed=self.seed,
-                            device=self.device, bf16=self.bf16, progress=self.progress)
+                          grad_accum=self.p1_grad_accum, seed=self.seed, device=self.device, progress=self.progress,
+                          checkpoint_dir=checkpoint_dir)
+    def phase2_config(self, checkpoint_dir: str | None = None) -> Phase2Config:
+        "Phase 2's `Phase2Config`: every field this config shares with it, and `checkpoint_dir`."
+        shared = {f.name: getattr(self, f.name) for f in fields(Phase2Config) if hasattr(self, f.name)}
+        return Phase2Config(**{**shared, 'checkpoint_dir': checkpoint_dir})
     def to_dict(self): return asdict(self)
 
 CONTEXT_KV_PRESETS = {
