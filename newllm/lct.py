@@ -7,7 +7,7 @@ from __future__ import annotations
 import math, os, time
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, ClassVar, Sequence
 
 import numpy as np
 import torch
@@ -112,6 +112,8 @@ class LCTConfig(TrainConfig):
     eval_exact: bool = True           # continuous modes: also score validation with the exact recurrence each epoch
     select_on: str = 'training'       # early stopping / best state on 'training'-conditions val PPL or 'exact'
     checkpoint_cache: bool = True     # put the caches into the checkpoint (resume continues with them)
+    RESUME_FREE: ClassVar[tuple] = TrainConfig.RESUME_FREE + ('cache_device', 'checkpoint_cache', 'eval_exact')
+    __delwrap__ = TrainConfig         # the documentation of the inherited fields is TrainConfig's
 
     def check(self) -> LCTConfig:
         "`TrainConfig.check` and LCT's own settings; returns self."

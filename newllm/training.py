@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, math, os, random, time
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, ClassVar, Sequence
 
 import numpy as np
 import torch
@@ -104,6 +104,9 @@ class TrainConfig:
     log_dir: str | None = None   # where trackers write (default: `checkpoint_dir`, else runs/logs)
     log_every: int = 20          # optimiser steps between logged training losses
     progress: bool = True        # tqdm bars and a line per epoch
+    # what a resumed run may change: how long it runs, where and how it reports and saves, not what it computes
+    RESUME_FREE: ClassVar[tuple] = ('epochs', 'device', 'compile', 'eval_batch_size', 'checkpoint_dir', 'checkpoint_every',
+                                    'checkpoint_minutes', 'log_with', 'log_dir', 'log_every', 'progress')
 
     def check(self) -> TrainConfig:
         "Refuse impossible settings with a message naming the setting; returns self."
@@ -229,7 +232,6 @@ def make_accelerator(config: TrainConfig, # device, precision, accumulation, com
 # %% ../nbs/07a_training.ipynb #959ed351
 CHECKPOINT_FORMAT, CHECKPOINT_VERSION = 'newllm-checkpoint', 1
 CHECKPOINT_FILE = 'checkpoint.safetensors'
-_RESUME_FIELDS = ('lr', 'weight_decay', 'batch_size', 'grad_clip', 'seed', 'gradient_accumulation_steps', 'precision')
 
 def split_state(state: dict, # nested dicts of tensors and JSON-able values
                 prefix: str = '', # prepended to the tensors' names
@@ -358,6 +360,7 @@ def setup(self: Learner) -> Learner:
     self.unwrapped.to(self.device)
     self.optimizer = self.optimizer_factory(self.unwrapped, cfg)
     self.model, self.optimizer = self.accelerator.prepare(self.unwrapped, self.optimizer)
+    self.accelerator.unwrap_model(self.model, keep_fp32_wrapper=False)    # autocast comes from `one_batch`: no fp32 copy of the logits
     self.params = [p for p in self.unwrapped.parameters() if p.requires_grad]
     return self
 
@@ -475,7 +478,8 @@ def load_checkpoint(self: Learner,
         raise ValueError(f"{path} is not a newllm checkpoint of version {CHECKPOINT_VERSION} "
                          f"(format {meta.get('format')!r}, version {meta.get('version')!r})")
     now = {**asdict(self.config), 'precision': self.precision}
-    diff = {k: (meta['config'].get(k), now[k]) for k in _RESUME_FIELDS if meta['config'].get(k) != now[k]}
+    free = set(type(self.config).RESUME_FREE)
+    diff = {k: (meta['config'].get(k), v) for k, v in now.items() if k not in free and meta['config'].get(k) != v}
     if diff:
         raise ValueError(f"{path} was written with other settings than this run's (saved → now): "
                          + ', '.join(f'{k}: {a!r} → {b!r}' for k, (a, b) in diff.items())
@@ -505,14 +509,16 @@ class EarlyStoppingCallback(Callback):
     def after_epoch(self, learn):
         r = learn.record
         r.best = self.stopper.step(r.epoch, r.value(learn.monitor))
-        if r.best: self.best_state = {k: v.detach().to('cpu', copy=True) for k, v in learn.unwrapped.state_dict().items()}
+        if r.best:                                  # frozen parameters never change: only what trains, and the buffers
+            frozen = {n for n, p in learn.unwrapped.named_parameters() if not p.requires_grad}
+            self.best_state = {k: v.detach().to('cpu', copy=True) for k, v in learn.unwrapped.state_dict().items() if k not in frozen}
         learn.history.best_epoch = self.stopper.best_epoch
         if self.stopper.should_stop:
             learn.history.stopped_early, learn.stop_training = True, True
             learn.history.stop_reason = f'early stopping: no better {learn.monitor} for {self.stopper.patience} epoch(s)'
 
     def after_fit(self, learn):
-        if self.best_state is not None: learn.unwrapped.load_state_dict(self.best_state)
+        if self.best_state is not None: learn.unwrapped.load_state_dict(self.best_state, strict=False)
 
     def state_dict(self): return dict(self.stopper.state_dict(), best_state=self.best_state or {})
     def load_state_dict(self, s):
