@@ -134,6 +134,8 @@ def load_tensors(path: str | Path, # a file written by `save_tensors` (or any sa
 # %% ../nbs/00a_files.ipynb #8a38ff0d
 class FolderInUseError(RuntimeError):
     "A folder is locked by another live process."
+    def __init__(self, message: str, # who holds the folder, since when, and what to do
+                ): super().__init__(message)
 
 def _process_start(pid: int) -> str | None:
     "The process's start time in clock ticks since boot (Linux), to tell a live owner from a recycled pid."

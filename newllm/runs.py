@@ -35,7 +35,8 @@ def model_folder_name(label: str, # a model's label, e.g. 'full_infini+recency_d
 # %% ../nbs/07d_runs.ipynb #96ba8bcf
 class RunFolder:
     "A run's folder (see above): settings, per-model subfolders, combined results; `lock()` while a run owns it."
-    def __init__(self, path: str | Path): self.path = Path(path)
+    def __init__(self, path: str | Path, # the run's folder (it need not exist yet)
+                ): self.path = Path(path)
     def __repr__(self): return f"RunFolder({str(self.path)!r}, finished: {', '.join(self.finished_models()) or 'none'})"
 
     @property

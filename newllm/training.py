@@ -277,6 +277,7 @@ def set_rng_state(s: dict, # from `rng_state`
 class Callback:
     "Base of the training engine's callbacks: override the events you need; `order` sorts them (lower runs first)."
     order: int = 0
+    def __init__(self): pass               # subclasses take their own settings
     @property
     def name(self) -> str: return type(self).__name__
     def state_dict(self) -> dict: return {}
@@ -285,6 +286,8 @@ class Callback:
 
 class NonFiniteLoss(RuntimeError):
     "A non-finite loss or gradient stopped training."
+    def __init__(self, message: str, # where it happened and what to try
+                ): super().__init__(message)
 
 # %% ../nbs/07a_training.ipynb #dd03f7f0
 class _Positions(Dataset):
