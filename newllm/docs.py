@@ -9,14 +9,15 @@ from configparser import ConfigParser
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
+try: import nbformat     # a dev dependency: `main` says how to get it when it is missing
+except ImportError: nbformat = None
 
 # %% auto #0
-__all__ = ['RESULTS_START', 'RESULTS_END', 'RESULT_READERS', 'project_root', 'project_settings', 'site_url', 'page_name',
-           'notebook_section', 'doc_notebooks', 'sidebar_yaml', 'nbdev_yaml', 'write_sidebar', 'notebook_markdown',
-           'write_readme', 'results_table', 'results_current', 'write_results', 'fix_markdown', 'process_notebook',
-           'DocPage', 'DocsBuild', 'doc_pages', 'mathjax_url', 'local_href', 'page_html', 'build_html', 'stale_files',
-           'main']
+__all__ = ['RESULTS_START', 'RESULTS_END', 'RESULT_READERS', 'EXPERIMENTS_START', 'EXPERIMENTS_END', 'project_root',
+           'project_settings', 'site_url', 'page_name', 'notebook_section', 'doc_notebooks', 'sidebar_yaml',
+           'nbdev_yaml', 'quarto_yaml', 'write_sidebar', 'notebook_markdown', 'write_readme', 'results_table',
+           'experiments_list', 'results_current', 'write_results', 'fix_markdown', 'process_notebook', 'DocPage',
+           'DocsBuild', 'doc_pages', 'mathjax_url', 'local_href', 'page_html', 'build_html', 'stale_files', 'main']
 
 # %% ../nbs/09f_docs.ipynb #1cac2905
 def project_root(start: Path | str = '.', # where to start looking
@@ -89,14 +90,25 @@ def nbdev_yaml(root: Path | str | None = None, # the checkout
                              git_url=s['git_url'], doc_host=s['doc_host'], doc_baseurl=s['doc_baseurl'],
                              doc_path=Path(s.get('doc_path', '_docs')).name)
 
+_NAVBAR_GITHUB = re.compile(r'(- icon: github\n\s*href: )(\S+)')
+
+def quarto_yaml(root: Path | str | None = None, # the checkout
+               ) -> str:
+    "The text of `_quarto.yml` with the navbar's GitHub link set to `git_url` of `settings.ini`."
+    root = _root(root)
+    text = (root/'_quarto.yml').read_text()
+    if not _NAVBAR_GITHUB.search(text): raise ValueError(f"{root/'_quarto.yml'}: no navbar entry `- icon: github` with an `href:`")
+    return _NAVBAR_GITHUB.sub(lambda m: m.group(1) + project_settings(root)['git_url'], text)
+
 def write_sidebar(root: Path | str | None = None, # the checkout
                  ) -> list[Path]:
-    "Write `nbs/sidebar.yml` and `nbs/nbdev.yml`; returns their paths."
+    "Write `nbs/sidebar.yml`, `nbs/nbdev.yml` and the navbar link of `_quarto.yml`; returns their paths."
     root = _root(root)
     nbs = root/project_settings(root).get('nbs_path', 'nbs')
     (nbs/'sidebar.yml').write_text(sidebar_yaml(root))
     (nbs/'nbdev.yml').write_text(nbdev_yaml(root))
-    return [nbs/'sidebar.yml', nbs/'nbdev.yml']
+    (root/'_quarto.yml').write_text(quarto_yaml(root))
+    return [nbs/'sidebar.yml', nbs/'nbdev.yml', root/'_quarto.yml']
 
 # %% ../nbs/09f_docs.ipynb #109d8e13
 _DIRECTIVE = re.compile(r'^\s*#\|.*\n?', re.M)
@@ -125,8 +137,10 @@ def notebook_markdown(path: Path | str, # the notebook
 
 def write_readme(root: Path | str | None = None, # the checkout
                 ) -> Path:
-    "Write `README.md` from `nbs/index.ipynb` (after `write_results`); returns its path."
+    "Write `README.md` from `nbs/index.ipynb` (after `write_results`, and `sync_colab_cells` for the experiment notebooks); returns its path."
+    from newllm.colab import sync_colab_cells
     root = _root(root)
+    sync_colab_cells(root)
     write_results(root)
     out = root/'README.md'
     out.write_text(notebook_markdown(root/'nbs'/'index.ipynb'))
@@ -196,30 +210,49 @@ def results_table(folder: Path | str | None = None, # saved results `<notebook>.
             lines.append(f"| {link} | {preset if i == 0 else ''} | {variant} | {text} |")
     return '\n'.join(lines)
 
-def _index_json(root: Path) -> tuple[dict, dict, str]:
-    "index.ipynb as plain JSON (as nbdev_clean writes it), its results cell and that cell's text with a fresh table."
-    nb = json.loads((root/'nbs'/'index.ipynb').read_text())
-    cells = [c for c in nb['cells'] if c['cell_type'] == 'markdown' and RESULTS_START in ''.join(c['source'])]
-    if len(cells) != 1: raise ValueError(f"nbs/index.ipynb needs exactly one markdown cell with {RESULTS_START} … {RESULTS_END}")
-    src = ''.join(cells[0]['source'])
-    head, rest = src.split(RESULTS_START, 1)
-    if RESULTS_END not in rest: raise ValueError(f"nbs/index.ipynb: {RESULTS_START} without {RESULTS_END}")
-    tail = rest.split(RESULTS_END, 1)[1]
-    return nb, cells[0], f'{head}{RESULTS_START}\n{results_table(root/"nbs"/"results")}\n{RESULTS_END}{tail}'
+EXPERIMENTS_START, EXPERIMENTS_END = '<!-- EXPERIMENTS START -->', '<!-- EXPERIMENTS END -->'
+
+def _summary(path: Path) -> str:
+    "The `> summary` line of a notebook's title cell."
+    cell = json.loads(Path(path).read_text())['cells'][0]
+    m = re.search(r'^>\s*(.+)$', ''.join(cell['source']), re.M)
+    return m.group(1).strip() if m else ''
+
+def experiments_list(root: Path | str | None = None, # the checkout
+                    ) -> str:
+    "The front page's list of experiment notebooks: each links to its page, has an \"Open in Colab\" badge and its summary."
+    from newllm.colab import colab_badge
+    root = _root(root)
+    s = project_settings(root)
+    return '\n'.join(f"* [`{p.stem}`]({site_url(settings=s)}{page_name(p)}) {colab_badge(p.name, s)} — {_summary(p)}"
+                     for p in doc_notebooks(root) if notebook_section(p) == 'Experiments')
+
+def _index_json(root: Path) -> tuple[dict, dict]:
+    "index.ipynb as plain JSON (as nbdev_clean writes it), and a copy with its generated regions (results, experiments) rewritten."
+    old = json.loads((root/'nbs'/'index.ipynb').read_text())
+    new = json.loads(json.dumps(old))
+    regions = {RESULTS_START: (RESULTS_END, lambda: results_table(root/'nbs'/'results')),
+               EXPERIMENTS_START: (EXPERIMENTS_END, lambda: experiments_list(root))}
+    for start, (end, make) in regions.items():
+        cells = [c for c in new['cells'] if c['cell_type'] == 'markdown' and start in ''.join(c['source'])]
+        if len(cells) != 1: raise ValueError(f"nbs/index.ipynb needs exactly one markdown cell with {start} … {end}")
+        head, rest = ''.join(cells[0]['source']).split(start, 1)
+        if end not in rest: raise ValueError(f"nbs/index.ipynb: {start} without {end}")
+        cells[0]['source'] = f'{head}{start}\n{make()}\n{end}{rest.split(end, 1)[1]}'.splitlines(keepends=True)
+    return old, new
 
 def results_current(root: Path | str | None = None, # the checkout
                    ) -> bool:
-    "Whether the results table in `nbs/index.ipynb` is what `write_results` would write."
-    nb, cell, new = _index_json(_root(root))
-    return ''.join(cell['source']) == new
+    "Whether the generated regions of `nbs/index.ipynb` (results table, experiment list) are what `write_results` would write."
+    old, new = _index_json(_root(root))
+    return old == new
 
 def write_results(root: Path | str | None = None, # the checkout
                  ) -> bool:
-    "Rewrite the results table in `nbs/index.ipynb` from `nbs/results` (atomically); True when it changed."
+    "Rewrite the results table and the experiment list in `nbs/index.ipynb` (atomically); True when it changed."
     root = _root(root)
-    nb, cell, new = _index_json(root)
-    if ''.join(cell['source']) == new: return False
-    cell['source'] = new.splitlines(keepends=True)
+    old, nb = _index_json(root)
+    if old == nb: return False
     path = root/'nbs'/'index.ipynb'
     tmp = path.with_name('.index.ipynb.tmp')
     tmp.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + '\n')
@@ -564,13 +597,15 @@ def build_html(root: Path | str | None = None, # the checkout (default: found fr
 # %% ../nbs/09f_docs.ipynb #9489270e
 def stale_files(root: Path | str | None = None, # the checkout
                ) -> list[str]:
-    "The generated files (README.md, nbs/sidebar.yml, nbs/nbdev.yml, the index's results table) whose committed text differs from what the commands write."
+    "The generated files (README.md, nbs/sidebar.yml, nbs/nbdev.yml, _quarto.yml's navbar, the index's generated regions, the experiment notebooks' Colab cells) whose committed text differs from what the commands write."
     root = _root(root)
     nbs = root/project_settings(root).get('nbs_path', 'nbs')
+    from newllm.colab import sync_colab_cells
     want = {root/'README.md': notebook_markdown(nbs/'index.ipynb'), nbs/'sidebar.yml': sidebar_yaml(root),
-            nbs/'nbdev.yml': nbdev_yaml(root)}
+            nbs/'nbdev.yml': nbdev_yaml(root), root/'_quarto.yml': quarto_yaml(root)}
     stale = [str(p.relative_to(root)) for p, text in want.items() if not p.exists() or p.read_text() != text]
-    return stale + ([] if results_current(root) else ['nbs/index.ipynb (results table)'])
+    stale += [f'{p.relative_to(root)} (Colab set-up cell or badge)' for p in sync_colab_cells(root, write=False)]
+    return stale + ([] if results_current(root) else ['nbs/index.ipynb (results table or experiment list)'])
 
 def main(argv: list | None = None, # the arguments (default: the command line)
         ):
@@ -589,6 +624,9 @@ def main(argv: list | None = None, # the arguments (default: the command line)
     h.add_argument('--only', nargs='+', metavar='NOTEBOOK', help='build only these pages')
     h.add_argument('--strict', action='store_true', help='exit 1 if any cell failed to run')
     args = parser.parse_args(argv)
+    if nbformat is None:
+        sys.exit("newllm-docs needs the documentation tools of the dev extra (nbformat, nbconvert, nbdev): "
+                 "pip install 'newllm[dev]' (from a clone of the repository: pip install -e '.[dev]')")
     if args.command == 'results': print('updated the results table in nbs/index.ipynb' if write_results() else 'the results table is current')
     elif args.command == 'readme': print(f'wrote {write_readme()}')
     elif args.command == 'sidebar': print('wrote', *write_sidebar())

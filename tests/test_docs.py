@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest, yaml
 
-from newllm.docs import doc_notebooks, page_name, sidebar_yaml, nbdev_yaml, notebook_markdown, stale_files
+from newllm.docs import doc_notebooks, page_name, sidebar_yaml, nbdev_yaml, notebook_markdown, stale_files, site_url
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT/'nbs'
@@ -79,8 +79,9 @@ def test_local_links_resolve(site):
 def test_no_link_leaves_for_the_published_site(site):
     "Links to pages of this site that exist are rewritten to stay offline."
     _, pages, _ = site
+    site = site_url(ROOT)
     leaks = [(n, h) for n, p in pages.items() for h in p.hrefs
-             if h.startswith('https://newllm.github.io/newllm/') and h[len('https://newllm.github.io/newllm/'):].split('#')[0] in pages]
+             if h.startswith(site) and h[len(site):].split('#')[0] in pages]
     assert not leaks, leaks
 
 
