@@ -67,17 +67,22 @@ _SKIP = '#| eval: false'   # the directive that makes nbdev_test skip the cell
 
 _SETUP = '''{skip}
 {marker} (on Colab or any Jupyter without newllm; nbdev_test skips it). Written by newllm.colab.
-# Clones NEWLLM_REPO (default below), installs it with the pinned nbdev 2 toolchain and the notebook extra,
-# runs nbdev_export in the clone and imports newllm from it. Does nothing where newllm is importable.
-import importlib, importlib.util, os, subprocess, sys
-if importlib.util.find_spec('newllm') is None:
+# Clones NEWLLM_REPO (default below) to NEWLLM_CLONE (default ./newllm), installs it with the pinned nbdev 2 toolchain
+# and the notebook extra, runs nbdev_export in the clone and imports newllm from it. Where newllm is installed, only imports.
+import importlib, importlib.metadata, importlib.util, os, subprocess, sys
+spec = importlib.util.find_spec('newllm')
+if spec is None or spec.origin is None:          # not installed (the clone's folder alone is no package)
     repo = os.environ.get('NEWLLM_REPO', {git_url!r})
     clone = os.path.abspath(os.environ.get('NEWLLM_CLONE', 'newllm'))
     if not os.path.exists(os.path.join(clone, 'settings.ini')):
         subprocess.check_call(['git', 'clone', '-q', repo, clone])
-    subprocess.check_call([sys.executable, '-m', 'pip', 'install', '-q', '-e', clone + '[dev,notebook]'])
-    subprocess.check_call([sys.executable, '-c', 'from nbdev.doclinks import nbdev_export as export; export()'], cwd=clone)
+    try: installed = clone in (importlib.metadata.distribution('newllm').read_text('direct_url.json') or '')
+    except importlib.metadata.PackageNotFoundError: installed = False
+    if not installed:                            # (an earlier run of this cell, before a restart, installed it)
+        subprocess.check_call([sys.executable, '-m', 'pip', 'install', '-q', '-e', clone + '[dev,notebook]'])
+        subprocess.check_call([sys.executable, '-c', 'from nbdev.doclinks import nbdev_export as export; export()'], cwd=clone)
     sys.path.insert(0, clone)
+    sys.modules.pop('newllm', None)
     importlib.invalidate_caches()
 import newllm
 print('newllm', newllm.__version__, 'from', os.path.dirname(newllm.__file__))'''

@@ -129,6 +129,7 @@ def notebook_markdown(path: Path | str, # the notebook
     "Markdown of a notebook as readers see it (hidden cells and nbdev directives removed, no outputs)."
     from nbconvert import MarkdownExporter
     nb = nbformat.read(str(path), as_version=4)
+    nb.metadata['language_info'] = {'name': 'python'}    # code blocks tagged ```python (nbdev_clean drops language_info)
     nb.cells = list(_visible_cells(nb))
     for c in nb.cells:
         if c.cell_type == 'code': c.outputs = []
