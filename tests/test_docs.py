@@ -94,6 +94,21 @@ def test_pages_render_show_doc_and_math(site):
     assert 'class="mermaid"' in index and '```{mermaid}' not in index
 
 
+def test_experiment_pages_show_saved_results(site):
+    "Each experiment page with a saved run shows its tables and at least one plot (an image that is in the site), "
+    "says which preset and hardware produced it, and has an Open-in-Colab badge; the front page shows the headline plot."
+    dest, pages, _ = site
+    for nb in doc_notebooks(ROOT):
+        if not re.match(r'1\d_', nb.name) or not list((NBS/'results').glob(f'{nb.stem}.*.json')): continue
+        html = (dest/page_name(nb)).read_text()
+        imgs = re.findall(r'<img[^>]+src="(results/[^"]+\.png)"', html)
+        assert '<table' in html and imgs, f'{nb.name}: no tables or plots of its saved runs'
+        assert all((dest/i).exists() for i in imgs), imgs
+        assert 'hardware:' in html and 'colab-badge.svg' in html and 'colab.research.google.com/github/' in html, nb.name
+    index = (dest/'index.html').read_text()
+    assert 'src="results/headline.png"' in index and (dest/'results'/'headline.png').exists()
+
+
 def test_every_cell_the_docs_need_runs(site):
     _, _, report = site
     assert report['errors'] == [], '\n'.join(report['errors'])
@@ -106,8 +121,9 @@ def test_readme_sidebar_and_nbdev_yml_are_current():
 
 
 def test_readme_is_index_without_outputs():
-    md = notebook_markdown(NBS/'index.ipynb')
+    md = notebook_markdown(NBS/'index.ipynb').replace('](results/', '](nbs/results/')   # images linked from the root
     assert (ROOT/'README.md').read_text() == md
+    assert '```python\n' in md and '(nbs/results/headline.png)' in md and 'colab-badge.svg' in md
     assert '```mermaid' in md and '## Quick start' in md and '## Results' in md
     top = md.split('## On Colab')[0]
     assert len(re.findall(r'```bash\n', top)) == 2
