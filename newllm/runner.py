@@ -486,7 +486,7 @@ def _resolve_config(models, preset, experiment, overrides, model_options, saved:
     return wanted, experiment
 
 def run_experiment(models: Sequence[str | ModelRun] | None = None, # create_model names, optionally 'name:key=value,...'; default: the preset's
-                   preset: str | None = None, # 'smoke', 'cpu', 'colab_l4'; default: `default_preset()` (when resuming: the saved one)
+                   preset: str | None = None, # 'smoke', 'cpu', 'colab_l4', 'colab_t4'; default: `default_preset()` (when resuming: the saved one)
                    experiment: str | None = None, # a key of newllm.presets.EXPERIMENT_PRESETS, for its settings
                    output_dir: str | Path | None = None, # the run folder: checkpoints, per-model results and weights, tables, plots
                    seed_report: dict | None = None, # used only for the saved tables
@@ -574,7 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     "The `newllm-experiment` argument parser."
     p = argparse.ArgumentParser(prog='newllm-experiment', description='Train and compare newllm models on real text; print the seed-style tables.')
     p.add_argument('--models', nargs='+', default=None, help=f"models: {', '.join(model_names())} (options: 'name:key=value,...'); default: the preset's")
-    p.add_argument('--preset', default=None, help=f"one of {', '.join(PRESETS)} (default: colab_l4 on a GPU, else cpu)")
+    p.add_argument('--preset', default=None, help=f"one of {', '.join(PRESETS)} (default: from the GPU, colab_l4 or colab_t4; else cpu)")
     p.add_argument('--experiment', default=None, help='apply an experiment’s preset adjustments (full_infini, multi_memory)')
     p.add_argument('--samples', type=int, dest='n_samples', help='corpus samples (train + validation)')
     p.add_argument('--seq-length', type=int, dest='seq_length')
