@@ -9,14 +9,17 @@ from configparser import ConfigParser
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
+try: import nbformat     # a dev dependency: `main` says how to get it when it is missing
+except ImportError: nbformat = None
 
 # %% auto #0
-__all__ = ['RESULTS_START', 'RESULTS_END', 'RESULT_READERS', 'project_root', 'project_settings', 'site_url', 'page_name',
-           'notebook_section', 'doc_notebooks', 'sidebar_yaml', 'nbdev_yaml', 'write_sidebar', 'notebook_markdown',
-           'write_readme', 'results_table', 'results_current', 'write_results', 'fix_markdown', 'process_notebook',
-           'DocPage', 'DocsBuild', 'doc_pages', 'mathjax_url', 'local_href', 'page_html', 'build_html', 'stale_files',
-           'main']
+__all__ = ['RESULTS_START', 'RESULTS_END', 'RESULT_READERS', 'EXPERIMENTS_START', 'EXPERIMENTS_END', 'SAVED_START', 'SAVED_END',
+           'project_root', 'project_settings', 'site_url', 'page_name', 'notebook_section', 'doc_notebooks',
+           'sidebar_yaml', 'nbdev_yaml', 'quarto_yaml', 'write_sidebar', 'notebook_markdown', 'readme_markdown',
+           'write_readme', 'results_table', 'experiments_list', 'results_current', 'write_results', 'result_plots',
+           'result_tables', 'saved_results_markdown', 'headline_plot', 'write_result_plots', 'fix_markdown',
+           'process_notebook', 'DocPage', 'DocsBuild', 'doc_pages', 'mathjax_url', 'local_href', 'page_html',
+           'build_html', 'stale_files', 'main']
 
 # %% ../nbs/09f_docs.ipynb #1cac2905
 def project_root(start: Path | str = '.', # where to start looking
@@ -89,14 +92,25 @@ def nbdev_yaml(root: Path | str | None = None, # the checkout
                              git_url=s['git_url'], doc_host=s['doc_host'], doc_baseurl=s['doc_baseurl'],
                              doc_path=Path(s.get('doc_path', '_docs')).name)
 
+_NAVBAR_GITHUB = re.compile(r'(- icon: github\n\s*href: )(\S+)')
+
+def quarto_yaml(root: Path | str | None = None, # the checkout
+               ) -> str:
+    "The text of `_quarto.yml` with the navbar's GitHub link set to `git_url` of `settings.ini`."
+    root = _root(root)
+    text = (root/'_quarto.yml').read_text()
+    if not _NAVBAR_GITHUB.search(text): raise ValueError(f"{root/'_quarto.yml'}: no navbar entry `- icon: github` with an `href:`")
+    return _NAVBAR_GITHUB.sub(lambda m: m.group(1) + project_settings(root)['git_url'], text)
+
 def write_sidebar(root: Path | str | None = None, # the checkout
                  ) -> list[Path]:
-    "Write `nbs/sidebar.yml` and `nbs/nbdev.yml`; returns their paths."
+    "Write `nbs/sidebar.yml`, `nbs/nbdev.yml` and the navbar link of `_quarto.yml`; returns their paths."
     root = _root(root)
     nbs = root/project_settings(root).get('nbs_path', 'nbs')
     (nbs/'sidebar.yml').write_text(sidebar_yaml(root))
     (nbs/'nbdev.yml').write_text(nbdev_yaml(root))
-    return [nbs/'sidebar.yml', nbs/'nbdev.yml']
+    (root/'_quarto.yml').write_text(quarto_yaml(root))
+    return [nbs/'sidebar.yml', nbs/'nbdev.yml', root/'_quarto.yml']
 
 # %% ../nbs/09f_docs.ipynb #109d8e13
 _DIRECTIVE = re.compile(r'^\s*#\|.*\n?', re.M)
@@ -117,19 +131,27 @@ def notebook_markdown(path: Path | str, # the notebook
     "Markdown of a notebook as readers see it (hidden cells and nbdev directives removed, no outputs)."
     from nbconvert import MarkdownExporter
     nb = nbformat.read(str(path), as_version=4)
+    nb.metadata['language_info'] = {'name': 'python'}    # code blocks tagged ```python (nbdev_clean drops language_info)
     nb.cells = list(_visible_cells(nb))
     for c in nb.cells:
         if c.cell_type == 'code': c.outputs = []
     body, _ = MarkdownExporter().from_notebook_node(nb)
     return re.sub(r'\n{3,}', '\n\n', body).strip() + '\n'
 
+def readme_markdown(root: Path | str | None = None, # the checkout
+                   ) -> str:
+    "README.md's text: `nbs/index.ipynb` as markdown, its images (`results/…`) linked from the repository's root."
+    return notebook_markdown(_root(root)/'nbs'/'index.ipynb').replace('](results/', '](nbs/results/')
+
 def write_readme(root: Path | str | None = None, # the checkout
                 ) -> Path:
-    "Write `README.md` from `nbs/index.ipynb` (after `write_results`); returns its path."
+    "Write `README.md` from `nbs/index.ipynb` (after `write_results`, and `sync_colab_cells` for the experiment notebooks); returns its path."
+    from newllm.colab import sync_colab_cells
     root = _root(root)
+    sync_colab_cells(root)
     write_results(root)
     out = root/'README.md'
-    out.write_text(notebook_markdown(root/'nbs'/'index.ipynb'))
+    out.write_text(readme_markdown(root))
     return out
 
 # %% ../nbs/09f_docs.ipynb #eec762b9
@@ -194,37 +216,201 @@ def results_table(folder: Path | str | None = None, # saved results `<notebook>.
         for i, (variant, text) in enumerate(RESULT_READERS[stem](json.loads(f.read_text()))):
             link = f'[`{stem}`]({url}{page_name(stem + ".ipynb")})' if i == 0 else ''
             lines.append(f"| {link} | {preset if i == 0 else ''} | {variant} | {text} |")
-    return '\n'.join(lines)
+    head = folder/'headline.png'
+    return '\n'.join(lines) + (f'\n\n![Best validation PPL of the saved runs](results/headline.png)' if head.exists() else '')
 
-def _index_json(root: Path) -> tuple[dict, dict, str]:
-    "index.ipynb as plain JSON (as nbdev_clean writes it), its results cell and that cell's text with a fresh table."
-    nb = json.loads((root/'nbs'/'index.ipynb').read_text())
-    cells = [c for c in nb['cells'] if c['cell_type'] == 'markdown' and RESULTS_START in ''.join(c['source'])]
-    if len(cells) != 1: raise ValueError(f"nbs/index.ipynb needs exactly one markdown cell with {RESULTS_START} … {RESULTS_END}")
-    src = ''.join(cells[0]['source'])
-    head, rest = src.split(RESULTS_START, 1)
-    if RESULTS_END not in rest: raise ValueError(f"nbs/index.ipynb: {RESULTS_START} without {RESULTS_END}")
-    tail = rest.split(RESULTS_END, 1)[1]
-    return nb, cells[0], f'{head}{RESULTS_START}\n{results_table(root/"nbs"/"results")}\n{RESULTS_END}{tail}'
+EXPERIMENTS_START, EXPERIMENTS_END = '<!-- EXPERIMENTS START -->', '<!-- EXPERIMENTS END -->'
+
+def _summary(path: Path) -> str:
+    "The `> summary` line of a notebook's title cell."
+    cell = json.loads(Path(path).read_text())['cells'][0]
+    m = re.search(r'^>\s*(.+)$', ''.join(cell['source']), re.M)
+    return m.group(1).strip() if m else ''
+
+def experiments_list(root: Path | str | None = None, # the checkout
+                    ) -> str:
+    "The front page's list of experiment notebooks: each links to its page, has an \"Open in Colab\" badge and its summary."
+    from newllm.colab import colab_badge
+    root = _root(root)
+    s = project_settings(root)
+    return '\n'.join(f"* [`{p.stem}`]({site_url(settings=s)}{page_name(p)}) {colab_badge(p.name, s)} — {_summary(p)}"
+                     for p in doc_notebooks(root) if notebook_section(p) == 'Experiments')
+
+def _index_json(root: Path) -> tuple[dict, dict]:
+    "index.ipynb as plain JSON (as nbdev_clean writes it), and a copy with its generated regions (results, experiments) rewritten."
+    old = json.loads((root/'nbs'/'index.ipynb').read_text())
+    new = json.loads(json.dumps(old))
+    regions = {RESULTS_START: (RESULTS_END, lambda: results_table(root/'nbs'/'results')),
+               EXPERIMENTS_START: (EXPERIMENTS_END, lambda: experiments_list(root))}
+    for start, (end, make) in regions.items():
+        cells = [c for c in new['cells'] if c['cell_type'] == 'markdown' and start in ''.join(c['source'])]
+        if len(cells) != 1: raise ValueError(f"nbs/index.ipynb needs exactly one markdown cell with {start} … {end}")
+        head, rest = ''.join(cells[0]['source']).split(start, 1)
+        if end not in rest: raise ValueError(f"nbs/index.ipynb: {start} without {end}")
+        cells[0]['source'] = f'{head}{start}\n{make()}\n{end}{rest.split(end, 1)[1]}'.splitlines(keepends=True)
+    return old, new
+
+def _stale_saved_results(root: Path) -> dict:
+    "Experiment notebooks whose saved-results cell differs from what `write_results` writes: path -> new JSON."
+    out = {}
+    for p in doc_notebooks(root):
+        if notebook_section(p) != 'Experiments' or p.stem not in RESULT_READERS: continue
+        nb = json.loads(p.read_text())
+        new = _with_saved_results(nb, p.stem, root/'nbs'/'results')
+        if new != nb: out[p] = new
+    return out
 
 def results_current(root: Path | str | None = None, # the checkout
                    ) -> bool:
-    "Whether the results table in `nbs/index.ipynb` is what `write_results` would write."
-    nb, cell, new = _index_json(_root(root))
-    return ''.join(cell['source']) == new
+    "Whether the generated regions of `nbs/index.ipynb` (results table, experiment list) and the experiment notebooks' saved-results cells are what `write_results` would write."
+    root = _root(root)
+    old, new = _index_json(root)
+    return old == new and not _stale_saved_results(root)
 
 def write_results(root: Path | str | None = None, # the checkout
                  ) -> bool:
-    "Rewrite the results table in `nbs/index.ipynb` from `nbs/results` (atomically); True when it changed."
+    "Rewrite the results table and the experiment list in `nbs/index.ipynb`, the saved runs' plots and the experiment notebooks' saved-results cells (atomically); True when a notebook changed."
     root = _root(root)
-    nb, cell, new = _index_json(root)
-    if ''.join(cell['source']) == new: return False
-    cell['source'] = new.splitlines(keepends=True)
+    write_result_plots(root/'nbs'/'results')
+    stale = _stale_saved_results(root)
+    for path, nb in stale.items():
+        tmp = path.with_name(f'.{path.name}.tmp')
+        tmp.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + '\n')
+        tmp.replace(path)
+    old, nb = _index_json(root)
+    if old == nb: return bool(stale)
     path = root/'nbs'/'index.ipynb'
     tmp = path.with_name('.index.ipynb.tmp')
     tmp.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + '\n')
     tmp.replace(path)
     return True
+
+# %% ../nbs/09f_docs.ipynb #2e588965
+SAVED_START, SAVED_END = '<!-- SAVED RESULTS START -->', '<!-- SAVED RESULTS END -->'
+_PLOT_NAMES = {'10_full_infini': ('learning_curves', 'position_ppl'), '11_multi_memory': ('learning_curves', 'position_ppl'),
+               '12_distill_finetune': ('ppl',), '13_context_kv': ('learning_curves',), '14_continuous_lct': ('learning_curves',)}
+
+def _results_folder(root=None) -> Path: return _root(root)/'nbs'/'results'
+
+def _runner_result(r: dict):
+    from newllm.runner import ExperimentResult
+    from newllm.seed_reports import SEED_REPORTS
+    res = ExperimentResult.from_dict(r)
+    return res, SEED_REPORTS.get(res.experiment)
+
+def _curves(histories: dict) -> dict:
+    return {k: [(x['epoch'], x.get('train_ppl', float('nan')), x['val_ppl']) for x in recs] for k, recs in histories.items()}
+
+def result_plots(notebook: str, # an experiment notebook's name without `.ipynb`, e.g. '10_full_infini'
+                 result: dict, # its saved result (`nbs/results/<notebook>.<preset>.json`)
+                ) -> dict:
+    "The plots of a saved run: plot name -> matplotlib figure."
+    from newllm.plots import plot_learning_curves, plot_position_ppl
+    if notebook in ('10_full_infini', '11_multi_memory'):
+        res, seed = _runner_result(result)
+        return {'learning_curves': res.plot_learning_curves(seed), 'position_ppl': res.plot_position_ppl(seed)}
+    if notebook == '12_distill_finetune':
+        kinds = {'sliding_window': 'sliding window', 'segment': 'segments', 'segment_memory': 'segments, memory carried'}
+        fig = plot_position_ppl({v: {stage: p[k] for stage, p in result['ppl'].items()} for k, v in kinds.items()},
+                                title='Perplexity at each stage')
+        fig.axes[0].set_xlabel('stage')
+        return {'ppl': fig}
+    if notebook == '13_context_kv':
+        return {'learning_curves': plot_learning_curves(_curves({'phase 2': result['phase2']['records']}),
+                                                        title='Phase 2 (attention over past contexts)')}
+    if notebook == '14_continuous_lct':
+        return {'learning_curves': plot_learning_curves(_curves({k: m['history']['records'] for k, m in result['modes'].items()}),
+                                                        title='Training modes')}
+    raise ValueError(f"no plots for experiment {notebook!r}; known: {', '.join(RESULT_READERS)}")
+
+def result_tables(notebook: str, # an experiment notebook's name without `.ipynb`
+                  result: dict, # its saved result
+                 ) -> str:
+    "The markdown tables of a saved run: the seed-style tables for 10 and 11, the headline numbers for the others."
+    if notebook in ('10_full_infini', '11_multi_memory'):
+        res, seed = _runner_result(result)
+        return f"**Perplexity**\n\n{res.ppl_table(seed)}\n\n**Training speed**\n\n{res.speed_table(seed)}"
+    if notebook not in RESULT_READERS: raise ValueError(f"no tables for experiment {notebook!r}; known: {', '.join(RESULT_READERS)}")
+    return '\n'.join(['| model / variant | result |', '|---|---|'] + [f'| {v} | {x} |' for v, x in RESULT_READERS[notebook](result)])
+
+def _provenance(result: dict, preset: str) -> str:
+    hw = result.get('device') or 'not recorded in the file (the cpu preset: a 2-core CPU)'
+    when = f", {result['created'][:10]}" if result.get('created') else ''
+    ver = f", newllm {result['version']}" if result.get('version') else ''
+    return f"Preset `{preset}`; hardware: {hw}{when}{ver}."
+
+def _saved_runs(notebook: str, folder: Path) -> list:
+    return [(f, f.stem.partition('.')[2]) for f in sorted(folder.glob(f'{notebook}.*.json'))]
+
+def saved_results_markdown(notebook: str, # an experiment notebook's name without `.ipynb`
+                           folder: Path | str | None = None, # the saved results (default: nbs/results)
+                          ) -> str:
+    "The generated markdown of an experiment page's saved runs: per run, its preset and hardware, tables and plots (images in `results/`)."
+    folder = _results_folder() if folder is None else Path(folder)
+    runs = _saved_runs(notebook, folder)
+    if not runs: return '*No saved runs yet: run the notebook and copy its results.json to `nbs/results/<notebook>.<preset>.json`.*'
+    parts = []
+    for f, preset in runs:
+        r = json.loads(f.read_text())
+        imgs = '\n\n'.join(f'![{name.replace("_", " ")}](results/{notebook}.{preset}.{name}.png)' for name in _PLOT_NAMES[notebook])
+        parts.append(f"### The `{preset}` run\n\n{_provenance(r, preset)}\n\n{result_tables(notebook, r)}\n\n{imgs}")
+    return '\n\n'.join(parts)
+
+def _save_png(fig, path: Path):
+    import matplotlib.pyplot as plt
+    tmp = path.with_name(f'.{path.stem}.tmp.png')
+    fig.savefig(tmp, dpi=80, metadata={'Software': None})
+    plt.close(fig)
+    tmp.replace(path)
+
+def headline_plot(folder: Path | str | None = None, # the saved results (default: nbs/results)
+                 ):
+    "The front page's plot: each model's best validation PPL in the saved runs of experiments 10 and 11 (None without such runs)."
+    import matplotlib.pyplot as plt
+    folder = _results_folder() if folder is None else Path(folder)
+    bars = []
+    for nb in ('10_full_infini', '11_multi_memory'):
+        for f, preset in _saved_runs(nb, folder):
+            res, _ = _runner_result(json.loads(f.read_text()))
+            bars += [(f'{nb[:2]} · {m.label} ({preset})', m.best_val_ppl) for m in res.models]
+    if not bars: return None
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(bars) + 1.2))
+    ax.barh([b[0] for b in bars][::-1], [b[1] for b in bars][::-1], color='#4c72b0')
+    for i, (_, v) in enumerate(bars[::-1]): ax.text(v, i, f' {v:,.1f}', va='center', fontsize=8)
+    ax.set_xlabel('best validation PPL (lower is better)'); ax.set_title('Saved runs: experiments 10 and 11')
+    ax.set_xlim(0, max(b[1] for b in bars) * 1.15); fig.tight_layout()
+    return fig
+
+def write_result_plots(folder: Path | str | None = None, # the saved results (default: nbs/results)
+                       force: bool = False, # redraw plots that exist
+                      ) -> list:
+    "Draw every saved run's plots and the headline plot into `folder` as PNG (atomically, once); returns the files written."
+    folder = _results_folder() if folder is None else Path(folder)
+    written = []
+    for nb in RESULT_READERS:
+        for f, preset in _saved_runs(nb, folder):
+            want = [folder/f'{nb}.{preset}.{name}.png' for name in _PLOT_NAMES[nb]]
+            if not force and all(p.exists() for p in want): continue
+            for name, fig in result_plots(nb, json.loads(f.read_text())).items():
+                _save_png(fig, folder/f'{nb}.{preset}.{name}.png'); written.append(folder/f'{nb}.{preset}.{name}.png')
+    head = folder/'headline.png'
+    if force or not head.exists():
+        fig = headline_plot(folder)
+        if fig is not None: _save_png(fig, head); written.append(head)
+    return written
+
+def _with_saved_results(nb: dict, notebook: str, folder: Path) -> dict:
+    "The notebook JSON with its saved-results cell (created before the first code cell when missing) rewritten."
+    import hashlib
+    text = (f"## Saved runs\n\nWhat this notebook printed in the runs kept in `nbs/results/` (written by `newllm-docs results`, "
+            f"not by running this notebook):\n\n{SAVED_START}\n{saved_results_markdown(notebook, folder)}\n{SAVED_END}")
+    cells = list(nb['cells'])
+    i = next((i for i, c in enumerate(cells) if c['cell_type'] == 'markdown' and SAVED_START in ''.join(c['source'])), None)
+    if i is None:
+        i = next((i for i, c in enumerate(cells) if c['cell_type'] == 'code'), len(cells))
+        cells.insert(i, dict(cell_type='markdown', id=hashlib.sha1(notebook.encode()).hexdigest()[:8], metadata={}, source=[]))
+    cells[i] = {**cells[i], 'source': text.splitlines(keepends=True)}
+    return {**nb, 'cells': cells}
 
 # %% ../nbs/09f_docs.ipynb #e6692216
 _SOURCE_LINK = re.compile(r'\[source\]\((\S+?)\)\{[^}\n]*\}')
@@ -542,6 +728,9 @@ def build_html(root: Path | str | None = None, # the checkout (default: found fr
     dest = Path(dest) if dest is not None else root/settings.get('doc_path', '_docs')
     dest = dest.resolve()
     _prepare_dest(dest)
+    if (root/'nbs'/'results').is_dir():                 # the saved runs' plots, linked from the pages as results/*.png
+        (dest/'results').mkdir()
+        for png in (root/'nbs'/'results').glob('*.png'): shutil.copy2(png, dest/'results'/png.name)
     pages, t0 = doc_pages(root), time.perf_counter()
     unknown = set(execute) - {p.source.name for p in pages}
     if unknown: raise ValueError(f"--execute names notebooks that do not exist: {', '.join(sorted(unknown))}")
@@ -564,13 +753,15 @@ def build_html(root: Path | str | None = None, # the checkout (default: found fr
 # %% ../nbs/09f_docs.ipynb #9489270e
 def stale_files(root: Path | str | None = None, # the checkout
                ) -> list[str]:
-    "The generated files (README.md, nbs/sidebar.yml, nbs/nbdev.yml, the index's results table) whose committed text differs from what the commands write."
+    "The generated files (README.md, nbs/sidebar.yml, nbs/nbdev.yml, _quarto.yml's navbar, the index's generated regions, the experiment notebooks' Colab cells) whose committed text differs from what the commands write."
     root = _root(root)
     nbs = root/project_settings(root).get('nbs_path', 'nbs')
-    want = {root/'README.md': notebook_markdown(nbs/'index.ipynb'), nbs/'sidebar.yml': sidebar_yaml(root),
-            nbs/'nbdev.yml': nbdev_yaml(root)}
+    from newllm.colab import sync_colab_cells
+    want = {root/'README.md': readme_markdown(root), nbs/'sidebar.yml': sidebar_yaml(root),
+            nbs/'nbdev.yml': nbdev_yaml(root), root/'_quarto.yml': quarto_yaml(root)}
     stale = [str(p.relative_to(root)) for p, text in want.items() if not p.exists() or p.read_text() != text]
-    return stale + ([] if results_current(root) else ['nbs/index.ipynb (results table)'])
+    stale += [f'{p.relative_to(root)} (Colab set-up cell or badge)' for p in sync_colab_cells(root, write=False)]
+    return stale + ([] if results_current(root) else ['nbs/index.ipynb (results table or experiment list)'])
 
 def main(argv: list | None = None, # the arguments (default: the command line)
         ):
@@ -589,6 +780,9 @@ def main(argv: list | None = None, # the arguments (default: the command line)
     h.add_argument('--only', nargs='+', metavar='NOTEBOOK', help='build only these pages')
     h.add_argument('--strict', action='store_true', help='exit 1 if any cell failed to run')
     args = parser.parse_args(argv)
+    if nbformat is None:
+        sys.exit("newllm-docs needs the documentation tools of the dev extra (nbformat, nbconvert, nbdev): "
+                 "pip install 'newllm[dev]' (from a clone of the repository: pip install -e '.[dev]')")
     if args.command == 'results': print('updated the results table in nbs/index.ipynb' if write_results() else 'the results table is current')
     elif args.command == 'readme': print(f'wrote {write_readme()}')
     elif args.command == 'sidebar': print('wrote', *write_sidebar())

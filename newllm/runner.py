@@ -16,16 +16,17 @@ import newllm
 from .data import load_samples
 from .model import create_model, check_model_options, model_names
 from .presets import ExperimentConfig, get_preset, PRESETS
-from .precision import resolve_device, resolve_precision, describe_precision
-from .training import History, train_model, seed_everything, CHECKPOINT_FILE
+from .precision import resolve_device, resolve_precision, describe_precision, autocast_context
+from .training import History, train_model, seed_everything, lm_loss, CHECKPOINT_FILE
 from .evaluation import position_ppl, reversal_eval, ReversalResult
 from .files import FolderInUseError, atomic_write_json, load_tensors, save_tensors, check_writable
 from .runs import RunFolder
 from .plots import plot_learning_curves, plot_position_ppl
 
 # %% auto #0
-__all__ = ['ModelRun', 'ModelResult', 'markdown_table', 'ExperimentResult', 'full_size_table', 'save_model_weights',
-           'load_model_weights', 'run_experiment', 'build_parser', 'run_cli', 'main']
+__all__ = ['ModelRun', 'ModelResult', 'markdown_table', 'ExperimentResult', 'full_size_table', 'time_training_steps',
+           'estimate_wall_time', 'save_model_weights', 'load_model_weights', 'run_experiment', 'build_parser',
+           'run_cli', 'main']
 
 # %% ../nbs/08c_runner.ipynb #70c185ce
 def _parse_value(v: str):
@@ -384,6 +385,52 @@ def full_size_table(names: Sequence[str], # model names, as `ModelRun.parse` tak
     head = ['model', 'layers', 'parameters', 'memory (bytes / sequence)']
     return markdown_table(head + (['parameters (seed)', 'memory (seed)'] if seed else []), rows)
 
+# %% ../nbs/08c_runner.ipynb #53149e5c
+def _sync(device: torch.device):
+    if device.type == 'cuda': torch.cuda.synchronize(device)
+
+def time_training_steps(model: torch.nn.Module, # the model (moved to `device`; its weights change)
+                        input_ids: torch.Tensor, # [batch, seq] a training batch
+                        device: torch.device | str = 'cpu', # where to run
+                        precision: str = 'fp32', # a resolved precision ('bf16', 'fp16', 'fp32')
+                        steps: int = 3, # timed steps, after one untimed warm-up step
+                       ) -> float:
+    "Median seconds of one training step (fresh memory, forward, backward, AdamW step) on `input_ids`."
+    if not isinstance(steps, int) or steps < 1: raise ValueError(f"steps must be an integer ≥ 1, got {steps!r}")
+    device = torch.device(device)
+    model = model.to(device).train()
+    ids = input_ids.to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-6)
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == 'fp16')
+    times = []
+    for _ in range(steps + 1):
+        _sync(device); t = time.perf_counter()
+        if hasattr(model, 'reset_memory'): model.reset_memory()
+        with autocast_context(device, precision): loss = lm_loss(model(ids, update_memory=False), ids)
+        scaler.scale(loss).backward(); scaler.step(opt); scaler.update(); opt.zero_grad(set_to_none=True)
+        _sync(device); times.append(time.perf_counter() - t)
+    return sorted(times[1:])[len(times[1:]) // 2]
+
+def _duration(seconds: float) -> str:
+    if seconds < 90: return f'{seconds:.0f} s'
+    if seconds < 5400: return f'{seconds / 60:.0f} min'
+    return f'{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min'
+
+def estimate_wall_time(config: ExperimentConfig, # the run's settings
+                       n_train: int, # training samples
+                       n_val: int, # validation samples
+                       step_seconds: dict, # model label -> seconds per training step (`time_training_steps`)
+                      ) -> tuple[float, str]:
+    "Upper bound on the run's training time (every model to its last epoch; validation ≈ a third of a step per batch) and a line saying it."
+    if not step_seconds: raise ValueError("step_seconds is empty: time at least one model")
+    steps = math.ceil(n_train / config.batch_size)
+    val_batches = math.ceil(n_val / (config.eval_batch_size or config.batch_size))
+    per_epoch = {k: s * (steps + val_batches / 3) for k, s in step_seconds.items()}
+    total = sum(per_epoch.values()) * config.epochs
+    each = ', '.join(f'{k} {s:.3g} s/step' for k, s in step_seconds.items())
+    return total, (f"estimate: at most {_duration(total)} for {len(step_seconds)} model(s) × {config.epochs} epoch(s) of {steps:,} steps "
+                   f"({_duration(sum(per_epoch.values()))} per epoch of all models; {each}; early stopping usually ends sooner)")
+
 # %% ../nbs/08c_runner.ipynb #ca372923
 def _distributed(device: torch.device | None = None):
     "This process's `accelerate.PartialState` (one process, or one of `torchrun`'s; CPU processes talk through gloo)."
@@ -439,7 +486,7 @@ def _resolve_config(models, preset, experiment, overrides, model_options, saved:
     return wanted, experiment
 
 def run_experiment(models: Sequence[str | ModelRun] | None = None, # create_model names, optionally 'name:key=value,...'; default: the preset's
-                   preset: str | None = None, # 'smoke', 'cpu', 'colab_l4'; default: `default_preset()` (when resuming: the saved one)
+                   preset: str | None = None, # 'smoke', 'cpu', 'colab_l4', 'colab_t4'; default: `default_preset()` (when resuming: the saved one)
                    experiment: str | None = None, # a key of newllm.presets.EXPERIMENT_PRESETS, for its settings
                    output_dir: str | Path | None = None, # the run folder: checkpoints, per-model results and weights, tables, plots
                    seed_report: dict | None = None, # used only for the saved tables
@@ -478,6 +525,11 @@ def run_experiment(models: Sequence[str | ModelRun] | None = None, # create_mode
                   f"{cfg.data} data, {cfg.n_samples:,} samples of {cfg.seq_length} tokens · {_device_text(device)}{procs} · "
                   f"{describe_precision(precision, device)}" + (f" · run folder {folder.path}" + (' (resumed)' if resuming else '') if folder else ''))
         splits = load_samples(cfg.n_samples, cfg.seq_length, cfg.data, cfg.n_val, cfg.n_reversal, seed=cfg.seed)
+        todo = [r for r in runs if folder is None or not folder.is_finished(r.label)]
+        if cfg.progress and state.is_main_process and todo:          # the estimate: a few timed steps of each model still to train
+            batch = splits.train.input_ids[:max(1, cfg.batch_size // state.num_processes)]
+            secs = {r.label: time_training_steps(r.build(cfg.model_options), batch, device, precision) for r in todo}
+            print(estimate_wall_time(cfg, len(splits.train), len(splits.val), secs)[1], flush=True)
         data = dict(source=splits.source, n_train=len(splits.train), n_val=len(splits.val), n_reversal=cfg.n_reversal,
                     seq_length=cfg.seq_length, n_facts=len(splits.facts))
         results, trained = [], {}
@@ -522,7 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     "The `newllm-experiment` argument parser."
     p = argparse.ArgumentParser(prog='newllm-experiment', description='Train and compare newllm models on real text; print the seed-style tables.')
     p.add_argument('--models', nargs='+', default=None, help=f"models: {', '.join(model_names())} (options: 'name:key=value,...'); default: the preset's")
-    p.add_argument('--preset', default=None, help=f"one of {', '.join(PRESETS)} (default: colab_l4 on a GPU, else cpu)")
+    p.add_argument('--preset', default=None, help=f"one of {', '.join(PRESETS)} (default: from the GPU, colab_l4 or colab_t4; else cpu)")
     p.add_argument('--experiment', default=None, help='apply an experiment’s preset adjustments (full_infini, multi_memory)')
     p.add_argument('--samples', type=int, dest='n_samples', help='corpus samples (train + validation)')
     p.add_argument('--seq-length', type=int, dest='seq_length')
@@ -571,6 +623,11 @@ def run_cli(argv: Sequence[str] | None = None, # command-line arguments; None: `
     preset = args.preset or (None if args.resume else default_preset())
     out = Path(args.resume or args.out or Path('runs')/f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{preset}")
     seed = SEED_REPORTS.get(experiment)
+    if seed is None and args.models:          # the main job's models without --experiment: the seed that ran them all
+        names = {ModelRun.parse(m).name for m in args.models}
+        seed = next((s for s in SEED_REPORTS.values() if names <= set(s.get('models', {}))), None)
+    if seed is not None and _distributed().is_main_process and not args.no_progress:
+        print(f"tables show the figures of {seed.get('title', 'the seed report')} beside the measured ones")
     t0 = time.perf_counter()
     try:
         result = run_experiment(args.models, preset, experiment, out, seed, resume=bool(args.resume), overwrite=args.overwrite,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest, yaml
 
-from newllm.docs import doc_notebooks, page_name, sidebar_yaml, nbdev_yaml, notebook_markdown, stale_files
+from newllm.docs import doc_notebooks, page_name, sidebar_yaml, nbdev_yaml, notebook_markdown, stale_files, site_url
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT/'nbs'
@@ -79,8 +79,9 @@ def test_local_links_resolve(site):
 def test_no_link_leaves_for_the_published_site(site):
     "Links to pages of this site that exist are rewritten to stay offline."
     _, pages, _ = site
+    site = site_url(ROOT)
     leaks = [(n, h) for n, p in pages.items() for h in p.hrefs
-             if h.startswith('https://newllm.github.io/newllm/') and h[len('https://newllm.github.io/newllm/'):].split('#')[0] in pages]
+             if h.startswith(site) and h[len(site):].split('#')[0] in pages]
     assert not leaks, leaks
 
 
@@ -91,6 +92,21 @@ def test_pages_render_show_doc_and_math(site):
     assert 'MathJax' in (dest/'memory.html').read_text()
     index = (dest/'index.html').read_text()
     assert 'class="mermaid"' in index and '```{mermaid}' not in index
+
+
+def test_experiment_pages_show_saved_results(site):
+    "Each experiment page with a saved run shows its tables and at least one plot (an image that is in the site), "
+    "says which preset and hardware produced it, and has an Open-in-Colab badge; the front page shows the headline plot."
+    dest, pages, _ = site
+    for nb in doc_notebooks(ROOT):
+        if not re.match(r'1\d_', nb.name) or not list((NBS/'results').glob(f'{nb.stem}.*.json')): continue
+        html = (dest/page_name(nb)).read_text()
+        imgs = re.findall(r'<img[^>]+src="(results/[^"]+\.png)"', html)
+        assert '<table' in html and imgs, f'{nb.name}: no tables or plots of its saved runs'
+        assert all((dest/i).exists() for i in imgs), imgs
+        assert 'hardware:' in html and 'colab-badge.svg' in html and 'colab.research.google.com/github/' in html, nb.name
+    index = (dest/'index.html').read_text()
+    assert 'src="results/headline.png"' in index and (dest/'results'/'headline.png').exists()
 
 
 def test_every_cell_the_docs_need_runs(site):
@@ -105,8 +121,9 @@ def test_readme_sidebar_and_nbdev_yml_are_current():
 
 
 def test_readme_is_index_without_outputs():
-    md = notebook_markdown(NBS/'index.ipynb')
+    md = notebook_markdown(NBS/'index.ipynb').replace('](results/', '](nbs/results/')   # images linked from the root
     assert (ROOT/'README.md').read_text() == md
+    assert '```python\n' in md and '(nbs/results/headline.png)' in md and 'colab-badge.svg' in md
     assert '```mermaid' in md and '## Quick start' in md and '## Results' in md
     top = md.split('## On Colab')[0]
     assert len(re.findall(r'```bash\n', top)) == 2

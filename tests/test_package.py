@@ -41,3 +41,36 @@ def test_console_scripts_are_declared_and_importable():
 def test_docs_cli_help():
     out = subprocess.run([sys.executable, '-c', 'from newllm.docs import main; main(["--help"])'], capture_output=True, text=True)
     assert 'readme' in out.stdout
+
+
+def _imported_distributions(files) -> set:
+    "The distributions (lower-case names) that the top-level imports of `files` come from (stdlib and newllm left out)."
+    import ast
+    from importlib.metadata import packages_distributions
+    dists, found = packages_distributions(), set()
+    for f in files:
+        for n in ast.walk(ast.parse(f.read_text())):
+            mods = [a.name for a in n.names] if isinstance(n, ast.Import) else \
+                   [n.module] if isinstance(n, ast.ImportFrom) and n.level == 0 and n.module else []
+            for m in mods:
+                top = m.split('.')[0]
+                if top in sys.stdlib_module_names or top == 'newllm': continue
+                assert top in dists, f'{f.name} imports {top}, which no installed distribution provides'
+                found |= {d.lower() for d in dists[top]}
+    return found
+
+
+def _requirement_names(key: str) -> set:
+    cfg = configparser.ConfigParser(delimiters=['='])
+    cfg.read(ROOT/'settings.ini')
+    return {re.split(r'[<>=!~\[; ]', r)[0].lower() for r in cfg['DEFAULT'][key].split()}
+
+
+def test_runtime_requirements_are_exactly_what_the_package_imports():
+    runtime = [p for p in (ROOT/'newllm').glob('*.py') if p.name != 'docs.py']
+    assert _imported_distributions(runtime) == _requirement_names('requirements')
+    # the docs tooling (newllm-docs) comes with the dev extra
+    docs_only = _imported_distributions([ROOT/'newllm'/'docs.py']) - _requirement_names('requirements')
+    assert docs_only <= _requirement_names('dev_requirements') | {'traitlets'}, docs_only   # traitlets: nbconvert's own
+    assert {'jupyterlab', 'ipywidgets'} <= _requirement_names('notebook_requirements')
+    assert (ROOT/'LICENSE').read_text().lstrip().startswith('Apache License') and 'Version 2.0' in (ROOT/'LICENSE').read_text()
