@@ -94,7 +94,7 @@ def compressive_step(att: CompressiveAttention, # a memory layer's attention (In
     out = torch.cat(outs, dim=2) if len(outs) > 1 else outs[0]
     return att.o_proj(out.transpose(1, 2).reshape(B, T, D))
 
-# %% ../nbs/05a_generation.ipynb #b9999ec8
+# %% ../nbs/05a_generation.ipynb #dc237bb0
 def _is_adapter(layer) -> bool: return type(layer).__name__ == 'ParallelInfiniLayer'   # newllm.distill: original + α·Infini(LN(x))
 
 def attention_state(att: nn.Module, # a layer's attention module
@@ -107,7 +107,10 @@ def attention_state(att: nn.Module, # a layer's attention module
     if isinstance(att, CompressiveAttention): return SegmentState.start(att, batch, device, keep_memory)
     raise NotImplementedError(f"generate cannot decode {type(att).__name__} incrementally (known: PythiaAttention, CompressiveAttention)")
 
-def attention_step(att: nn.Module, h: Tensor, st) -> Tensor:
+def attention_step(att: nn.Module, # a layer's attention module
+                   h: Tensor, # [B, T, hidden]: its (normalised) input at the next T positions
+                   st, # its state from `attention_state` (updated)
+                  ) -> Tensor:
     "The attention's output for the next positions of `h`, continuing (and updating) its state."
     if isinstance(st, KVCache):
         out = _attend(att, h, st, 0); st.length += h.shape[1]
@@ -135,7 +138,7 @@ def layer_step(layer: nn.Module, # a layer of a `TransformerLM`
     h_mlp = h if layer.post_attention_layernorm is None else layer.post_attention_layernorm(x)
     return x + attention_step(layer.attention, h, st) + layer.mlp(h_mlp)
 
-# %% ../nbs/05a_generation.ipynb #5888d3b0
+# %% ../nbs/05a_generation.ipynb #91cff18e
 def sample_next(logits: Tensor, # [B, vocab]: the last position's logits
                 temperature: float = 0.0, # 0: greedy (argmax); else logits / temperature
                 top_k: int | None = None, # keep only the k most likely tokens
@@ -154,7 +157,7 @@ def sample_next(logits: Tensor, # [B, vocab]: the last position's logits
         logits = logits.masked_fill(drop.scatter(-1, order, drop), float('-inf'))
     return torch.multinomial(logits.softmax(-1), 1, generator=generator)
 
-# %% ../nbs/05a_generation.ipynb #2ac1dac8
+# %% ../nbs/05a_generation.ipynb #d3634d68
 def _check_generate_args(max_new_tokens, temperature, top_k, top_p, eos_token_id):
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
         raise ValueError(f"max_new_tokens must be an integer ≥ 0, got {max_new_tokens!r}")

@@ -52,7 +52,7 @@ def stream_logprobs(model: nn.Module, # a newllm model (memory carried across ca
     lp, gr = torch.cat(logps).cpu(), torch.cat(greedy).cpu()     # entry i scores token i + 1
     return lp[first_scored - 1:], gr[first_scored - 1:]
 
-# %% ../nbs/09h_harness.ipynb #144ad4dd
+# %% ../nbs/09h_harness.ipynb #b6dd5273
 def _args(request):
     "A request's arguments: lm_eval's `Instance.args`, or a plain tuple."
     return request.args if hasattr(request, 'args') else tuple(request)
@@ -68,6 +68,13 @@ class NewllmLM(LM):
                  max_gen_toks: int | str = 256, # default number of tokens `generate_until` may add
                  **kwargs, # other lm_eval arguments (max_batch_size, …): ignored
                 ):
+        """Load the model and its tokenizer.
+
+        Parameters
+        ----------
+        kwargs
+            other lm_eval arguments (max_batch_size, …): ignored
+        """
         if HAVE_LM_EVAL: super().__init__()
         device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         self.model = pretrained if isinstance(pretrained, nn.Module) else from_pretrained(pretrained, device=device)

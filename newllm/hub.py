@@ -78,12 +78,18 @@ def load_memory_file(model: nn.Module, # receives the state (checked by `set_mem
               for i, n in enumerate(meta['segments'])]
     model.set_memory_state(dict(format_version=meta['format_version'], layout=meta['layout'], layers=layers))
 
-# %% ../nbs/05b_hub.ipynb #0059ebe3
+# %% ../nbs/05b_hub.ipynb #381a22fa
 def resolve_pretrained(name_or_path: str | Path, # a local folder, or a Hub model id `user/name`
                        revision: str | None = None, # Hub branch, tag or commit
                        **download_kwargs, # passed to `huggingface_hub.snapshot_download` (cache_dir, token, force_download, …)
                       ) -> Path:
-    "The local folder of a saved model: `name_or_path` itself, or a Hub snapshot (a clear error offline)."
+    """The local folder of a saved model: `name_or_path` itself, or a Hub snapshot (a clear error offline).
+
+    Parameters
+    ----------
+    download_kwargs
+        passed to `huggingface_hub.snapshot_download` (cache_dir, token, force_download, …)
+    """
     path = Path(name_or_path)
     if path.is_dir(): return path
     name = str(name_or_path)
@@ -97,7 +103,7 @@ def resolve_pretrained(name_or_path: str | Path, # a local folder, or a Hub mode
     try: return Path(snapshot_download(name, revision=revision, allow_patterns=[CONFIG_NAME, WEIGHTS_NAME, MEMORY_NAME, 'README.md'], **download_kwargs))
     except Exception as e: raise FileNotFoundError(f"could not fetch {name} from the Hugging Face Hub: {type(e).__name__}: {e}") from None
 
-# %% ../nbs/05b_hub.ipynb #19e2c80d
+# %% ../nbs/05b_hub.ipynb #263dac33
 def _architecture(name: str) -> type:
     return getattr(importlib.import_module(ARCHITECTURES[name]), name)
 
@@ -108,7 +114,13 @@ def from_pretrained(name_or_path: str | Path, # a folder written by `save_pretra
                     expect: type | None = None, # raise unless the saved model is an instance of this class
                     **download_kwargs, # passed to `huggingface_hub.snapshot_download`
                    ) -> nn.Module:
-    "Rebuild a model saved by `save_pretrained`: the right class, the saved dtype and weights (bit-identical), and its memory if saved."
+    """Rebuild a model saved by `save_pretrained`: the right class, the saved dtype and weights (bit-identical), and its memory if saved.
+
+    Parameters
+    ----------
+    download_kwargs
+        passed to `huggingface_hub.snapshot_download`
+    """
     folder = resolve_pretrained(name_or_path, revision, **download_kwargs)
     cfg_path = folder/CONFIG_NAME
     if not cfg_path.exists(): raise FileNotFoundError(f"{folder} has no {CONFIG_NAME}: it is not a folder written by save_pretrained")
@@ -138,6 +150,17 @@ def from_pretrained(name_or_path: str | Path, # a folder written by `save_pretra
 class HubMixin(ModelHubMixin, library_name='newllm', repo_url='https://github.com/newllm/newllm',
                tags=['newllm', 'compressive-memory', 'infini-attention']):
     "`save_pretrained` / `from_pretrained` / `push_to_hub` for newllm models (`huggingface_hub`'s `ModelHubMixin`)."
+    def __init__(self, *args, # passed on (cooperative mixin): the model class's constructor arguments
+                 **kwargs, # passed on: the model class's keyword arguments
+                ):
+        """Cooperative: everything goes to the next class's `__init__`.
+
+        Parameters
+        ----------
+        kwargs
+            passed on: the model class's keyword arguments
+        """
+        super().__init__(*args, **kwargs)
     def save_pretrained(self, save_directory: str | Path, # the folder to write (created; files in it are replaced)
                         *, save_memory: bool = False, # also write the memory state (`memory.safetensors`)
                         **kwargs, # `ModelHubMixin.save_pretrained`'s: push_to_hub, repo_id, model_card_kwargs, …
