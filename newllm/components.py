@@ -53,7 +53,7 @@ class BaseLayer(nn.Module):
         self.attention = attention
         self.mlp = PythiaMLP(hidden_size, intermediate_size)
         self.config = dict(type=type(self).__name__, hidden_size=hidden_size, intermediate_size=intermediate_size,
-                           two_layernorms=two_layernorms, **(config or {}))
+                           two_layernorms=two_layernorms, layer_norm_eps=layer_norm_eps, **(config or {}))
         init_weights(self, init_std)
 
     def forward(self, x: Tensor, update_memory: bool = True) -> Tensor:
@@ -72,6 +72,15 @@ class BaseLayer(nn.Module):
         "What a memory state saved from this layer must match: the layer type and its configuration."
         return dict(self.config)
     def extra_repr(self): return ', '.join(f'{k}={v}' for k, v in self.config.items() if k != 'type')
+
+    @classmethod
+    def from_config(cls, config: dict # a layer's `config` (= its `layout()`): its type and constructor arguments
+                   ):
+        "A new layer (fresh weights) of the type and settings recorded in `config`; what `newllm.from_pretrained` rebuilds from."
+        if config.get('type') != cls.__name__: raise ValueError(f"{cls.__name__}.from_config got a config of type {config.get('type')!r}")
+        args = {k: v for k, v in config.items() if k != 'type'}
+        try: return cls(**args)
+        except TypeError as e: raise ValueError(f"cannot rebuild a {cls.__name__} from {args}: {e}") from None
 
 # %% ../nbs/03_components.ipynb #977a22d6
 def tune_cpu_malloc() -> bool:

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from .components import PythiaMLP, init_weights
 from .model import register_model, check_input_ids
+from .hub import HubMixin
 from .precision import resolve_device, autocast_context
 from .training import TrainConfig, Learner, Callback, History, param_groups, seed_everything
 from .evaluation import safe_exp
@@ -160,7 +161,7 @@ class ContextKVAttention(nn.Module):
 CONTEXT_KV_OPTIONS = dict(vocab_size=50257, embed_dim=768, context_dim=256, interval=20, max_contexts=32, num_heads=8,
                           intermediate_size=3072, layer_norm_eps=1e-5)
 
-class ContextKVModel(nn.Module):
+class ContextKVModel(nn.Module, HubMixin):
     "Seed 004's Context-KV language model: frozen embedding + LN, context block, Context-KV attention, FFN, head tied to the embedding."
     def __init__(self, vocab_size: int = 50257, # rows of the (frozen, tied) token embedding
                  embed_dim: int = 768, # size of the token embedding
@@ -257,6 +258,16 @@ class ContextKVModel(nn.Module):
         "Bytes of streaming state for one sequence once full: `(max_contexts-1)·interval` float32 contexts, whatever the length."
         return history_length(self.interval, self.max_contexts) * self.context_dim * 4
     def kv_entries(self) -> int: return self.max_contexts
+
+    # --- what rebuilds the model (config.json of `save_pretrained`) ------------------------------
+    def hub_config(self) -> dict:
+        "The constructor's settings and the training phase: `from_hub_config` builds the same model from it."
+        return dict(self.config, phase=self.phase)
+    @classmethod
+    def from_hub_config(cls, config: dict) -> 'ContextKVModel':
+        "A new model (fresh weights) from `hub_config()`'s output."
+        config = dict(config); phase = config.pop('phase', 2)
+        return cls(**config).set_phase(phase)
     def extra_repr(self): return f"parameters={self.num_parameters():,}, trainable={self.num_parameters(True):,}, phase={self.phase}"
 
 register_model('context_kv', 'Context-KV attention (seed 004): frozen embedding, context block, attention over past contexts',

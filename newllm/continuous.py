@@ -13,7 +13,7 @@ from torch import nn, Tensor
 from .components import init_weights
 from .position import apply_rotary
 from .pythia_layer import PythiaLayer, PythiaAttention
-from .model import TransformerLM, SIZE_OPTIONS, register_model
+from .model import TransformerLM, SIZE_OPTIONS, register_model, build_layer, CausalLMOutput, causal_lm_loss
 
 # %% auto #0
 __all__ = ['MODES', 'ModeSpec', 'resolve_mode', 'KVCache', 'layer_step', 'stack_step', 'ContinuousLM']
@@ -188,9 +188,19 @@ class ContinuousLM(TransformerLM):
 
     def forward(self, input_ids: Tensor, update_memory: bool = True, # (no memory; kept for the common model interface)
                 mode: str | None = None, extra_pass: bool | None = None, use_h1: bool | None = None,
-                prev_cache: Tensor | None = None) -> Tensor:
-        "Logits `[batch, seq, vocab]` in the model's mode: exact recurrence for continuous modes unless `prev_cache` is given."
-        return self.hidden_and_logits(input_ids, mode, extra_pass, use_h1, prev_cache)[0]
+                prev_cache: Tensor | None = None, labels: Tensor | None = None) -> Tensor | CausalLMOutput:
+        "Logits `[batch, seq, vocab]` in the model's mode (exact recurrence for continuous modes unless `prev_cache` is given); with `labels`, a `CausalLMOutput`."
+        logits = self.hidden_and_logits(input_ids, mode, extra_pass, use_h1, prev_cache)[0]
+        return logits if labels is None else CausalLMOutput(causal_lm_loss(logits, labels), logits)
+
+    def hub_config(self) -> dict:
+        "`TransformerLM.hub_config` plus the mode."
+        return dict(super().hub_config(), mode=self.mode)
+
+    @classmethod
+    def from_hub_config(cls, config: dict) -> 'ContinuousLM':
+        return cls([build_layer(c) for c in config['layers']], vocab_size=config['vocab_size'], mode=config['mode'],
+                   layer_norm_eps=config['layer_norm_eps'])
 
     def compute_loss(self, input_ids: Tensor, # [batch, seq]
                      labels: Tensor | None = None, # aligned with input_ids (default: input_ids); shifted once here; −100 = ignore

@@ -11,7 +11,7 @@ from .pythia_layer import PythiaLayer
 from .model import TransformerLM
 
 # %% auto #0
-__all__ = ['neox_rotary', 'neox_qkv_to_newllm', 'from_gpt_neox']
+__all__ = ['neox_rotary', 'neox_rope_scaling', 'neox_qkv_to_newllm', 'from_gpt_neox']
 
 # %% ../nbs/06_convert.ipynb #3f07969e
 def neox_rotary(config, # a `transformers` `GPTNeoXConfig`
@@ -21,6 +21,19 @@ def neox_rotary(config, # a `transformers` `GPTNeoXConfig`
     pct = rope.get('partial_rotary_factor', getattr(config, 'rotary_pct', 0.25))
     base = rope.get('rope_theta', getattr(config, 'rotary_emb_base', 10000))
     return float(pct), float(base)
+
+def neox_rope_scaling(config, # a `transformers` `GPTNeoXConfig`
+                     ) -> float:
+    "The linear RoPE scaling factor of a GPTNeoXConfig (1.0: none); any other RoPE scaling is refused."
+    rope = getattr(config, 'rope_parameters', None) or getattr(config, 'rope_scaling', None) or {}
+    kind = rope.get('rope_type', rope.get('type', 'default')) or 'default'
+    if kind == 'default': return 1.0
+    if kind == 'linear':
+        factor = rope.get('factor')
+        if not isinstance(factor, (int, float)) or not factor > 0: raise ValueError(f"linear RoPE scaling needs a factor > 0, got {factor!r}")
+        return float(factor)
+    raise NotImplementedError(f"from_gpt_neox supports RoPE without scaling or with rope_type='linear', got rope_type={kind!r} "
+                              f"({rope}); its logits would silently differ from transformers'")
 
 def neox_qkv_to_newllm(t: torch.Tensor, # fused QKV weight `[3D, D]` or bias `[3D]`, HF row order
                       num_heads: int, # attention heads
@@ -40,9 +53,10 @@ def from_gpt_neox(hf_model, # a `GPTNeoXForCausalLM`, e.g. `EleutherAI/pythia-70
     if not getattr(cfg, 'attention_bias', True):
         raise NotImplementedError("from_gpt_neox supports attention_bias=True (all Pythia models)")
     pct, base = neox_rotary(cfg)
+    scaling = neox_rope_scaling(cfg)
     H = cfg.num_attention_heads
-    layers = [PythiaLayer(cfg.hidden_size, H, cfg.intermediate_size, two_layernorms=True, rotary_pct=pct,
-                          rotary_base=base, layer_norm_eps=cfg.layer_norm_eps) for _ in range(cfg.num_hidden_layers)]
+    layers = [PythiaLayer(cfg.hidden_size, H, cfg.intermediate_size, two_layernorms=True, rotary_pct=pct, rotary_base=base,
+                          layer_norm_eps=cfg.layer_norm_eps, rotary_scaling=scaling) for _ in range(cfg.num_hidden_layers)]
     model = TransformerLM(layers, vocab_size=cfg.vocab_size, layer_norm_eps=cfg.layer_norm_eps)
     src = hf_model.gpt_neox
     with torch.no_grad():

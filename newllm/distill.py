@@ -16,7 +16,7 @@ from torch import nn, Tensor
 from .components import init_weights
 from .data import TokenSamples, chunk_stream, split_samples, token_stream, offline_corpus, pythia_tokenizer, cache_dir
 from .infini_layer import InfiniLayer, InfiniAttention, MemoryLayer
-from .model import TransformerLM
+from .model import TransformerLM, LAYER_TYPES, build_layer
 from .precision import autocast_context, resolve_precision
 from .training import (TrainConfig, History, Learner, Callback, train_model, make_optimizer, check_token_ids,
                              seed_everything)
@@ -235,7 +235,8 @@ class ParallelInfiniLayer(nn.Module):
         init_weights(self.norm, init_std); init_weights(self.attention, init_std)
         self.alpha = nn.Parameter(torch.tensor(float(initial_alpha)))
         self.config = dict(type=type(self).__name__, hidden_size=hidden, memory_heads=memory_heads,
-                           segment_length=segment_length, use_delta_rule=use_delta_rule, original=original.layout())
+                           segment_length=segment_length, use_delta_rule=use_delta_rule, layer_norm_eps=layer_norm_eps,
+                           original=original.layout())
 
     def forward(self, x: Tensor, update_memory: bool = True) -> Tensor:
         return self.original(x, update_memory=update_memory) + self.alpha * self.attention(self.norm(x), update_memory=update_memory)
@@ -246,7 +247,15 @@ class ParallelInfiniLayer(nn.Module):
     load_memory_state = MemoryLayer.load_memory_state
     memory_bytes = MemoryLayer.memory_bytes
     def layout(self) -> dict: return dict(self.config)
+    @classmethod
+    def from_config(cls, config: dict # its `config`: the branch's settings and the original layer's config
+                   ) -> 'ParallelInfiniLayer':
+        "A new adapter layer (fresh weights) around a new original layer, both from `config` (what `newllm.from_pretrained` uses)."
+        return cls(build_layer(config['original']), config['memory_heads'], config['segment_length'], config['use_delta_rule'],
+                   layer_norm_eps=config.get('layer_norm_eps', 1e-5))
     def extra_repr(self): return f'alpha={self.alpha.item():.4g}, memory_heads={self.attention.heads}, segment_length={self.attention.segment_length}'
+
+LAYER_TYPES['ParallelInfiniLayer'] = ParallelInfiniLayer       # `newllm.from_pretrained` rebuilds adapter models
 
 # %% ../nbs/09d_distill.ipynb #ef0b97b7
 def add_parallel_adapter(base: TransformerLM, # the pretrained model (copied, not changed)

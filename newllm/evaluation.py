@@ -116,14 +116,16 @@ def sliding_window_ppl(model: nn.Module, # a TransformerLM (or any module with i
                        return_counts: bool = False, # also return how often each token was scored `[L]`
                       ):
     "Sliding-window PPL: each token scored exactly once (the `transformers` recipe); fresh memory per window."
+    if window < 2: raise ValueError(f"window must be ≥ 2 tokens (one of context, one scored), got {window}")
     if not 0 < stride <= window: raise ValueError(f"need 0 < stride ≤ window, got stride={stride}, window={window}")
+    step = min(stride, window - 1)      # stride == window: the previous token is the context of a window's first scored token
     token_ids = torch.as_tensor(token_ids).flatten()
     L = len(token_ids)
     if L < 2: raise ValueError("need at least 2 tokens")
     total, n, prev_end = 0.0, 0, 0
     counts = torch.zeros(L, dtype=torch.long)
     with _EvalMode(model):
-        for begin in tqdm(range(0, L, stride), desc='sliding window', leave=False, disable=not progress):
+        for begin in tqdm(range(0, L, step), desc='sliding window', leave=False, disable=not progress):
             end = min(begin + window, L)
             new = end - prev_end                           # tokens this window scores
             nll = token_nll(model, token_ids[begin:end][None], precision)[0]   # nll[i] scores token begin+i+1

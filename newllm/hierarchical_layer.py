@@ -32,7 +32,8 @@ class HierarchicalAttention(MultiMemoryAttention):
         fine = (w * answers).sum(1)                                                  # [B, H, L, d]
         coarse = self.read_coarse(sq, M, z)
         B, H, L, d = coarse.shape
-        p = torch.sigmoid(self.expansion_gate(coarse.transpose(1, 2).reshape(B, L, H * d)))   # [B, L, 1]
+        gate_in = coarse.transpose(1, 2).reshape(B, L, H * d).to(self.expansion_gate[0].weight.dtype)   # memory reads are float32
+        p = torch.sigmoid(self.expansion_gate(gate_in).to(coarse.dtype))           # [B, L, 1]
         p = p.unsqueeze(1)                                                           # [B, 1, L, 1]: one gate for all heads
         return p * fine + (1 - p) * coarse
 

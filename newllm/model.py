@@ -12,17 +12,20 @@ from typing import Callable, Sequence
 import torch
 from torch import nn, Tensor
 
+import torch.nn.functional as F
+
 from .components import BaseLayer, init_weights, tune_cpu_malloc
 from .files import atomic_write
+from .hub import HubMixin
 from .pythia_layer import PythiaLayer
 from .infini_layer import InfiniLayer
 from .multi_memory_layer import MultiMemoryLayer
 from .hierarchical_layer import HierarchicalLayer
 
 # %% auto #0
-__all__ = ['MEMORY_STATE_VERSION', 'SIZE_OPTIONS', 'MODELS', 'check_input_ids', 'TransformerLM', 'atomic_save',
-           'save_memory_state', 'load_memory_state', 'ModelSpec', 'register_model', 'model_names', 'create_model',
-           'check_model_options']
+__all__ = ['MEMORY_STATE_VERSION', 'SIZE_OPTIONS', 'MODELS', 'LAYER_TYPES', 'check_input_ids', 'CausalLMOutput', 'causal_lm_loss',
+           'TransformerLM', 'atomic_save', 'save_memory_state', 'load_memory_state', 'ModelSpec', 'build_layer',
+           'register_model', 'model_names', 'create_model', 'check_model_options']
 
 # %% ../nbs/05_model.ipynb #120ebf63
 tune_cpu_malloc()   # see newllm.components: large CPU tensors from the heap, not fresh mmaps
@@ -43,8 +46,28 @@ def check_input_ids(input_ids: Tensor, # what a model was given
         if lo < 0 or hi >= vocab_size:
             raise ValueError(f"token ids must be in [0, {vocab_size}) for this model, got values from {lo} to {hi}")
 
+# %% ../nbs/05_model.ipynb #e62e45b3
+@dataclass
+class CausalLMOutput:
+    "What `model(input_ids, labels=...)` returns, as in `transformers`: `.loss` (mean over scored tokens) and `.logits`."
+    loss: Tensor # scalar: mean next-token cross-entropy over the labels that are not −100
+    logits: Tensor # [batch, seq, vocab]
+    def __getitem__(self, key): return getattr(self, key) if isinstance(key, str) else (self.loss, self.logits)[key]
+    def to_tuple(self) -> tuple: return (self.loss, self.logits)
+
+def causal_lm_loss(logits: Tensor, # [batch, seq, vocab]: position t predicts token t+1
+                   labels: Tensor, # [batch, seq], aligned with the inputs (shifted here, once); −100 = not scored
+                  ) -> Tensor:
+    "Mean next-token cross-entropy in the Hugging Face convention: `logits[:, t]` scores `labels[:, t+1]`, −100 ignored."
+    if not isinstance(labels, torch.Tensor) or tuple(labels.shape) != tuple(logits.shape[:2]):
+        got = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
+        raise ValueError(f"labels must be aligned with input_ids, shape {tuple(logits.shape[:2])} (the shift is done inside), got {got}")
+    targets = labels[:, 1:].to(logits.device)
+    if not (targets != -100).any(): raise ValueError("no label to score: every label after position 0 is -100")
+    return F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), targets.flatten(), ignore_index=-100)
+
 # %% ../nbs/05_model.ipynb #c51405a4
-class TransformerLM(nn.Module):
+class TransformerLM(nn.Module, HubMixin):
     "A causal language model over any list of newllm layers."
     def __init__(self, layers: Sequence[BaseLayer], # the blocks, in order
                  vocab_size: int = 50304, # embedding and LM-head rows (Pythia: 50,304, padded from 50,277 tokens)
@@ -76,10 +99,30 @@ class TransformerLM(nn.Module):
 
     def forward(self, input_ids: Tensor, # [batch, seq] token ids
                 update_memory: bool = True, # keep what memory layers wrote, for the next call
-               ) -> Tensor:
-        "Logits `[batch, seq, vocab]`; position t predicts token t+1."
+                labels: Tensor | None = None, # [batch, seq], aligned with input_ids: return a `CausalLMOutput` with the loss
+               ) -> Tensor | CausalLMOutput:
+        "Logits `[batch, seq, vocab]` (position t predicts token t+1); with `labels`, a `CausalLMOutput` (`.loss`, `.logits`)."
         self.check_input_ids(input_ids)
-        return self.head(self.run_layers(self.embed_in(input_ids), update_memory))
+        logits = self.head(self.run_layers(self.embed_in(input_ids), update_memory))
+        return logits if labels is None else CausalLMOutput(causal_lm_loss(logits, labels), logits)
+
+    def generate(self, input_ids: Tensor, # [batch, prompt] token ids (prompts of equal length)
+                 **kwargs, # see `newllm.generation.generate`: max_new_tokens, temperature, top_k, top_p, eos_token_id, seed, …
+                ) -> Tensor:
+        "Prompt + new tokens `[batch, prompt + new]`: the prompt read segment by segment, then one token at a time with caches (`newllm.generation.generate`)."
+        from newllm.generation import generate
+        return generate(self, input_ids, **kwargs)
+
+    # --- what rebuilds the model (config.json of `save_pretrained`) ------------------------------
+    def hub_config(self) -> dict:
+        "The constructor's settings and every layer's config: `from_hub_config` builds the same architecture from it."
+        return dict(vocab_size=self.vocab_size, layer_norm_eps=self.final_layer_norm.eps, layers=[dict(l.config) for l in self.layers])
+
+    @classmethod
+    def from_hub_config(cls, config: dict # `hub_config()`'s output
+                       ) -> 'TransformerLM':
+        "A new model (fresh weights) of the architecture `config` describes."
+        return cls([build_layer(c) for c in config['layers']], vocab_size=config['vocab_size'], layer_norm_eps=config['layer_norm_eps'])
 
     # --- memory -----------------------------------------------------------------------------
     @property
@@ -156,6 +199,17 @@ class ModelSpec:
     build: Callable[[dict], nn.Module] # options (defaults merged with the caller's) → model
 
 MODELS: dict[str, ModelSpec] = {}
+LAYER_TYPES: dict[str, type] = {c.__name__: c for c in (PythiaLayer, InfiniLayer, MultiMemoryLayer, HierarchicalLayer)}
+_LAZY_LAYERS = {'ParallelInfiniLayer': 'newllm.distill'}                         # registered by their notebooks
+
+def build_layer(config: dict, # a layer's `config` / `layout()`: {'type': class name, constructor arguments…}
+               ) -> nn.Module:
+    "A new layer (fresh weights) from its recorded config, by type name (`LAYER_TYPES`; no code is loaded from the config)."
+    kind = config.get('type') if isinstance(config, dict) else None
+    if kind not in LAYER_TYPES and kind in _LAZY_LAYERS: importlib.import_module(_LAZY_LAYERS[kind])
+    if kind not in LAYER_TYPES:
+        raise ValueError(f"unknown layer type {kind!r}; known: {', '.join(sorted(set(LAYER_TYPES) | set(_LAZY_LAYERS)))}")
+    return LAYER_TYPES[kind].from_config(config)
 _LAZY_MODELS = {'continuous': 'newllm.continuous', 'context_kv': 'newllm.context_kv'}   # registered by their notebooks
 
 def register_model(name: str, # the name `create_model` will take (replaces one already registered)
@@ -201,7 +255,7 @@ def create_model(name: str, # one of `model_names()`
     """
     merged = check_model_options(name, **options)
     model = MODELS[name].build(merged)
-    model.name = name
+    model.name, model.options = name, merged
     return model
 
 def _check_value(name: str, key: str, value, default):

@@ -32,12 +32,23 @@ class RotaryEmbedding(nn.Module):
                  head_dim: int, # dimensions per attention head
                  rotary_pct: float = 0.25, # fraction of `head_dim` that rotates (Pythia: 25%)
                  base: float = 10000., # θ base: frequencies base^(-2i/r)
+                 scaling: float = 1.0, # linear RoPE scaling ("position interpolation"): position t is read as t / scaling
                 ):
         super().__init__()
-        self.rotary_ndims, self.base = int(head_dim * rotary_pct), base
-        inv_freq = 1.0 / (base ** (torch.arange(0, self.rotary_ndims, 2, dtype=torch.float32) / self.rotary_ndims))
-        self.register_buffer('inv_freq', inv_freq, persistent=False)
+        if not scaling > 0: raise ValueError(f"RoPE scaling factor must be > 0, got {scaling!r}")
+        self.rotary_ndims, self.base, self.scaling = int(head_dim * rotary_pct), base, scaling
+        self.register_buffer('inv_freq', self._inv_freq(), persistent=False)
         self._cache = None
+
+    def _inv_freq(self, device=None) -> Tensor:
+        r = self.rotary_ndims
+        return 1.0 / (self.base ** (torch.arange(0, r, 2, dtype=torch.float32, device=device) / r)) / self.scaling
+
+    def _apply(self, fn, *args, **kwargs):
+        "`.to(dtype)`/`.half()` must not round the frequencies: like `transformers`, they stay float32 (only the device follows)."
+        out = super()._apply(fn, *args, **kwargs)
+        if self.inv_freq.dtype != torch.float32: self.inv_freq = self._inv_freq(self.inv_freq.device)
+        return out
 
     def forward(self,
                 seq_len: int, # positions 0..seq_len-1
@@ -51,4 +62,4 @@ class RotaryEmbedding(nn.Module):
             self._cache = c = (emb.cos(), emb.sin())
         return c[0][:seq_len].to(dtype), c[1][:seq_len].to(dtype)
 
-    def extra_repr(self): return f'rotary_ndims={self.rotary_ndims}, base={self.base:g}'
+    def extra_repr(self): return f'rotary_ndims={self.rotary_ndims}, base={self.base:g}' + (f', scaling={self.scaling:g}' if self.scaling != 1 else '')

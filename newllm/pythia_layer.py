@@ -23,13 +23,14 @@ class PythiaAttention(nn.Module):
                  rotary_pct: float = 0.25, # fraction of each head's dimensions that RoPE rotates
                  rotary_base: float = 10000., # RoPE frequency base
                  bias: bool = True, # biases on the QKV and output projections (Pythia: yes)
+                 rotary_scaling: float = 1.0, # linear RoPE scaling factor (`rope_type='linear'`); 1: none
                 ):
         super().__init__()
         if hidden_size % num_heads: raise ValueError(f"hidden_size {hidden_size} is not divisible by num_heads {num_heads}")
         self.num_heads, self.head_dim = num_heads, hidden_size // num_heads
         self.query_key_value = nn.Linear(hidden_size, 3 * hidden_size, bias=bias)
         self.dense = nn.Linear(hidden_size, hidden_size, bias=bias)
-        self.rotary = RotaryEmbedding(self.head_dim, rotary_pct, rotary_base)
+        self.rotary = RotaryEmbedding(self.head_dim, rotary_pct, rotary_base, rotary_scaling)
 
     def forward(self, h: Tensor, update_memory: bool = True) -> Tensor:
         B, S, D = h.shape
@@ -50,7 +51,8 @@ class PythiaLayer(BaseLayer):
                  rotary_pct: float = 0.25, # fraction of each head's dimensions that RoPE rotates
                  rotary_base: float = 10000., # RoPE frequency base
                  layer_norm_eps: float = 1e-5, # LayerNorm epsilon
+                 rotary_scaling: float = 1.0, # linear RoPE scaling factor (`rope_type='linear'`); 1: none
                 ):
-        super().__init__(hidden_size, intermediate_size, PythiaAttention(hidden_size, num_heads, rotary_pct, rotary_base),
-                         two_layernorms, layer_norm_eps,
-                         config=dict(num_heads=num_heads, rotary_pct=rotary_pct, rotary_base=rotary_base))
+        attention = PythiaAttention(hidden_size, num_heads, rotary_pct, rotary_base, rotary_scaling=rotary_scaling)
+        super().__init__(hidden_size, intermediate_size, attention, two_layernorms, layer_norm_eps,
+                         config=dict(num_heads=num_heads, rotary_pct=rotary_pct, rotary_base=rotary_base, rotary_scaling=rotary_scaling))

@@ -449,22 +449,30 @@ def _device_text(device: torch.device) -> str:
 def save_model_weights(model: torch.nn.Module, # the trained model (its best weights)
                        run: ModelRun, # how it was built
                        options: dict, # every option it was built with
-                       folder: str | Path, # written: config.json and model.safetensors
+                       folder: str | Path, # written: a `save_pretrained` folder (config.json, model.safetensors, tokenizer files)
+                       tokenizer: bool = True, # also write the Pythia tokenizer's files, so the folder alone runs the model
                       ) -> Path:
-    "Keep a trained model: its weights (safetensors) and what rebuilds it (config.json), atomically."
+    "Keep a trained model as a `save_pretrained` folder that `newllm.from_pretrained(folder)` rebuilds (and `AutoTokenizer` reads)."
     folder = Path(folder)
-    save_tensors(folder/'model.safetensors', model.state_dict())
-    atomic_write_json(folder/'config.json', dict(model=run.name, options=options, label=run.label, newllm=newllm.__version__))
+    model.options = dict(options)                                  # every option it was built with, into config.json
+    model.save_pretrained(folder)
+    if tokenizer:
+        from newllm.data import pythia_tokenizer
+        try: pythia_tokenizer().save_pretrained(str(folder))
+        except Exception as e: print(f'note: the tokenizer was not saved with the model ({type(e).__name__}: {e})')
     return folder
 
 def load_model_weights(folder: str | Path, # written by `save_model_weights`
                       ) -> torch.nn.Module:
-    "Rebuild a model saved by `save_model_weights` (no pickle)."
+    "Rebuild a model saved by `save_model_weights` (`newllm.from_pretrained`; also the bare format of earlier run folders). No pickle."
     from newllm.files import read_json
+    from newllm.hub import from_pretrained
     cfg = read_json(Path(folder)/'config.json', 'model config')
-    model = create_model(cfg['model'], **cfg['options'])
-    model.load_state_dict(load_tensors(Path(folder)/'model.safetensors', what='model weights')[0])
-    return model
+    if 'format' not in cfg and {'model', 'options'} <= set(cfg):  # a run folder from before the save_pretrained format
+        model = create_model(cfg['model'], **cfg['options'])
+        model.load_state_dict(load_tensors(Path(folder)/'model.safetensors', what='model weights')[0])
+        return model
+    return from_pretrained(folder)
 
 def _resolve_config(models, preset, experiment, overrides, model_options, saved: dict | None) -> tuple[ExperimentConfig, str | None]:
     "The run's settings: the preset's with the overrides, or, when resuming, the saved ones (which the asked ones must match)."
