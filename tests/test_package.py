@@ -67,8 +67,11 @@ def _requirement_names(key: str) -> set:
 
 
 def test_runtime_requirements_are_exactly_what_the_package_imports():
-    runtime = [p for p in (ROOT/'newllm').glob('*.py') if p.name != 'docs.py']
+    runtime = [p for p in (ROOT/'newllm').glob('*.py') if p.name not in ('docs.py', 'harness.py')]
     assert _imported_distributions(runtime) == _requirement_names('requirements')
+    # the lm-evaluation-harness adapter comes with the eval extra
+    eval_only = _imported_distributions([ROOT/'newllm'/'harness.py']) - _requirement_names('requirements')
+    assert eval_only <= _requirement_names('eval_requirements'), eval_only
     # the docs tooling (newllm-docs) comes with the dev extra
     docs_only = _imported_distributions([ROOT/'newllm'/'docs.py']) - _requirement_names('requirements')
     assert docs_only <= _requirement_names('dev_requirements') | {'traitlets'}, docs_only   # traitlets: nbconvert's own
