@@ -196,7 +196,7 @@ def passkey_prompts(n: int, # how many prompts
                    multi_needle_prompt(length, d, ks, tokenizer, f, offset, seed=rng.randrange(1 << 30)))
     return out
 
-# %% ../nbs/09g_passkey.ipynb #2ec2a7bc
+# %% ../nbs/09g_passkey.ipynb #649d9b84
 READS = ('memory', 'window', 'whole')
 
 def _device_of(model: nn.Module) -> torch.device:
@@ -228,10 +228,10 @@ def answer_logits(model: nn.Module, # a TransformerLM (or a module with `forward
                   n_answer: int, # positions to return: the last `n_answer` predictions (those of the longest answer)
                   call_length: int, # the model's training length: tokens per call (memory) or window size
                   reads: str = 'memory', # 'memory', 'window' or 'whole'
-                  ablate: bool = False, # memory: reset it just before the last call
+                  ablate: bool | str = False, # memory: reset it just before the last call; 'both': `(carried, reset)` from one pass over the earlier calls
                   precision: str = 'fp32', # 'auto', 'bf16', 'fp16' or 'fp32'
                  ) -> Tensor:
-    "Float logits `[B, n_answer, V]`: entry j predicts token `n - n_answer + j` of each row."
+    "Float logits `[B, n_answer, V]`: entry j predicts token `n - n_answer + j` of each row (a pair of them for `ablate='both'`)."
     if reads not in READS: raise ValueError(f"reads must be one of {', '.join(READS)}, got {reads!r}")
     B, n = input_ids.shape
     if not 1 <= n_answer < n: raise ValueError(f"n_answer must be between 1 and {n - 1}, got {n_answer}")
@@ -245,19 +245,23 @@ def answer_logits(model: nn.Module, # a TransformerLM (or a module with `forward
         with autocast_context(device, precision):
             if reads == 'memory':
                 starts = call_starts(n, call_length)
-                for i, s in enumerate(starts):
-                    last = i == len(starts) - 1
-                    if last and ablate and hasattr(model, 'reset_memory'): model.reset_memory()
-                    chunk = ids[:, s:starts[i + 1] if not last else n]
-                    if not last: _forward_tail(model, chunk, 1)          # writes the memory; its logits are not needed
-                    else: out = _forward_tail(model, chunk[:, :-1], n_answer)
+                for s, e in zip(starts[:-1], starts[1:]): _forward_tail(model, ids[:, s:e], 1)   # writes the memory; logits unused
+                last = ids[:, starts[-1]:n - 1]
+                if ablate == 'both':
+                    kept = _forward_tail(model, last, n_answer, update_memory=False).float()
+                    if hasattr(model, 'reset_memory'): model.reset_memory()
+                    out = (kept, _forward_tail(model, last, n_answer, update_memory=False))
+                else:
+                    if ablate and hasattr(model, 'reset_memory'): model.reset_memory()
+                    out = _forward_tail(model, last, n_answer, update_memory=False)
             else:
                 lo = 0 if reads == 'whole' else max(0, n - call_length)
-                out = _forward_tail(model, ids[:, lo:n - 1], n_answer)
+                out = _forward_tail(model, ids[:, lo:n - 1], n_answer, update_memory=False)
+                if ablate == 'both': out = (out, out)
     finally:
         if hasattr(model, 'reset_memory'): model.reset_memory()
         model.train(was)
-    return out.float()
+    return tuple(o.float() for o in out) if isinstance(out, tuple) else out.float()
 
 # %% ../nbs/09g_passkey.ipynb #61182800
 @dataclass
@@ -311,7 +315,7 @@ def softmax_kv_bytes(model: nn.Module, # a TransformerLM: its layer count and wi
     layers = getattr(model, 'layers', [])
     return sum(2 * l.config['hidden_size'] * tokens * bytes_per_value for l in layers)
 
-# %% ../nbs/09g_passkey.ipynb #245096e7
+# %% ../nbs/09g_passkey.ipynb #d4d64355
 @dataclass
 class PasskeyEval:
     "A model's passkey accuracy over length × depth (with the memory ablation), its memory and speed."
@@ -357,7 +361,7 @@ def evaluate_passkey(model: nn.Module, # a TransformerLM (or a module with `forw
                      filler: str = 'classic', # 'classic', 'corpus' or 'mixed'
                      needles: int = 1, # needles per prompt
                      seed: int = 0, # evaluation keys and fillers
-                     batch_size: int = 8, # prompts per forward pass
+                     batch_size: int = 32, # prompts per forward pass (all depths of a length are batched together)
                      precision: str = 'fp32', # 'auto', 'bf16', 'fp16' or 'fp32'
                      tokenizer=None, # defaults to `pythia_tokenizer()`
                      progress: bool = False, # a line per length
@@ -371,33 +375,35 @@ def evaluate_passkey(model: nn.Module, # a TransformerLM (or a module with `forw
     for mult in multipliers:
         length = int(round(mult * train_length))
         t_len = time.perf_counter()
+        prompts = [p for j, depth in enumerate(depths)
+                   for p in passkey_prompts(n, length, 'eval', seed + 1000 * j + 7 * length, depth, filler, needles, tokenizer)]
+        last_start = call_starts(length, train_length)[-1] if reads != 'whole' else 0
+        res = {k: [] for k in ('exact', 'digit', 'abl_exact', 'abl_digit', 'seconds')}
+        for b in range(0, len(prompts), batch_size):
+            ps = prompts[b:b + batch_size]
+            ids = torch.tensor([p.input_ids for p in ps])
+            A = max(len(p.answer_ids) for p in ps)
+            t0 = time.perf_counter()
+            kept, reset = answer_logits(model, ids, A, train_length, reads, 'both' if ablation else False, precision) if ablation else \
+                          (answer_logits(model, ids, A, train_length, reads, False, precision), None)
+            res['seconds'] += [(time.perf_counter() - t0) / len(ps)] * len(ps)
+            s = score_answers(kept, ps, tokenizer)
+            res['exact'] += s.exact; res['digit'] += [d / t for d, t in zip(s.digits, s.n_digits)]
+            if ablation:
+                a = score_answers(reset, ps, tokenizer)
+                res['abl_exact'] += a.exact; res['abl_digit'] += [d / t for d, t in zip(a.digits, a.n_digits)]
+        mean = lambda xs: sum(xs) / len(xs) if xs else None
         for j, depth in enumerate(depths):
-            prompts = passkey_prompts(n, length, 'eval', seed + 1000 * j + 7 * length, depth, filler, needles, tokenizer)
-            acc = {k: [] for k in ('exact', 'digit', 'abl_exact', 'abl_digit', 'earlier')}
-            seconds = 0.0
-            for b in range(0, n, batch_size):
-                ps = prompts[b:b + batch_size]
-                ids = torch.tensor([p.input_ids for p in ps])
-                A = max(len(p.answer_ids) for p in ps)
-                t0 = time.perf_counter()
-                s = score_answers(answer_logits(model, ids, A, train_length, reads, False, precision), ps, tokenizer)
-                seconds += time.perf_counter() - t0
-                acc['exact'] += s.exact; acc['digit'] += [d / t for d, t in zip(s.digits, s.n_digits)]
-                last_start = call_starts(length, train_length)[-1] if reads != 'whole' else 0
-                acc['earlier'] += [p.needle_end <= last_start for p in ps]
-                if ablation:
-                    a = score_answers(answer_logits(model, ids, A, train_length, reads, True, precision), ps, tokenizer)
-                    acc['abl_exact'] += a.exact; acc['abl_digit'] += [d / t for d, t in zip(a.digits, a.n_digits)]
-            mean = lambda xs: sum(xs) / len(xs) if xs else None
-            pick = lambda xs: [x for x, e in zip(xs, acc['earlier']) if e]
-            cells.append(dict(length=length, depth=depth, n=n, exact=mean(acc['exact']), digit=mean(acc['digit']),
-                              ablated_exact=mean(acc['abl_exact']), ablated_digit=mean(acc['abl_digit']),
-                              n_earlier=sum(acc['earlier']), exact_earlier=mean(pick(acc['exact'])),
-                              ablated_exact_earlier=mean(pick(acc['abl_exact'])), ablated_digit_earlier=mean(pick(acc['abl_digit'])),
-                              seconds=seconds, tokens=n * length, state_bytes=state(length),
+            sl = slice(j * n, (j + 1) * n)
+            earlier = [p.needle_end <= last_start for p in prompts[sl]]
+            pick = lambda xs: [x for x, e in zip(xs[sl], earlier) if e]
+            cells.append(dict(length=length, depth=depth, n=n, exact=mean(res['exact'][sl]), digit=mean(res['digit'][sl]),
+                              ablated_exact=mean(res['abl_exact'][sl]), ablated_digit=mean(res['abl_digit'][sl]),
+                              n_earlier=sum(earlier), exact_earlier=mean(pick(res['exact'])),
+                              ablated_exact_earlier=mean(pick(res['abl_exact'])), ablated_digit_earlier=mean(pick(res['abl_digit'])),
+                              seconds=sum(res['seconds'][sl]), tokens=n * length, state_bytes=state(length),
                               softmax_kv_bytes=softmax_kv_bytes(model, length)))
-        if progress: print(f'  length {length:,}: exact {sum(c["exact"] for c in cells[-len(depths):]) / len(depths):.0%} '
-                           f'({time.perf_counter() - t_len:.1f} s)')
+        if progress: print(f'  length {length:,}: exact {mean(res["exact"]):.0%} ({time.perf_counter() - t_len:.1f} s)')
     return PasskeyEval(reads, train_length, int(getattr(model, 'memory_bytes', lambda: 0)()), cells)
 
 # %% ../nbs/09g_passkey.ipynb #b3f3fa2b
@@ -463,7 +469,7 @@ def passkey_loss(answer_weight: float = 1.0, # weight of the answer tokens' mean
         return out, total, count
     return loss
 
-# %% ../nbs/09g_passkey.ipynb #5cc89163
+# %% ../nbs/09g_passkey.ipynb #ec134a01
 PASSKEY_MODELS = ('pythia', 'infini', 'full_infini', 'multi_memory', 'hierarchical',
                   'infini:use_delta_rule=false', 'infini:memory_heads=1')
 
@@ -485,7 +491,7 @@ class PasskeyConfig:
     n_eval: int = 10                 # evaluation prompts per (length, depth) cell
     digits: int = 5                  # digits of a key
     batch_size: int = 8              # training sequences per step
-    eval_batch_size: int = 8         # prompts per evaluation forward pass
+    eval_batch_size: int = 32        # prompts per evaluation forward pass
     lr: float = 3e-4                 # AdamW learning rate
     weight_decay: float = 0.01       # AdamW weight decay
     epochs: int = 3                  # most epochs
@@ -538,10 +544,10 @@ PASSKEY_PRESETS: dict[str, PasskeyConfig] = {
         batch_size=8, lr=3e-3, epochs=1, progress=False, models=('pythia', 'infini', 'full_infini', 'multi_memory', 'hierarchical'),
         model_options=dict(hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64, segment_length=16)),
     'cpu': PasskeyConfig(
-        preset='cpu', train_length=128, n_train=3_000, n_text=300, n_val=48, filler='mixed', text_stride=8,
-        multipliers=(1, 2, 4, 8, 16, 32), depths=(0.0, 0.25, 0.5, 0.75, 1.0), n_eval=4, batch_size=16, lr=2e-3, epochs=3,
+        preset='cpu', train_length=64, n_train=1_200, n_text=80, n_val=32, filler='classic', text_stride=8, answer_weight=4.0,
+        multipliers=(1, 2, 4, 8, 16, 32), depths=(0.0, 0.5, 1.0), n_eval=4, batch_size=16, eval_batch_size=32, lr=3e-3, epochs=2,
         precision='fp32',
-        model_options=dict(hidden_size=64, num_layers=2, num_heads=4, intermediate_size=256, segment_length=32, memory_heads=8)),
+        model_options=dict(hidden_size=64, num_layers=2, num_heads=4, intermediate_size=256, segment_length=16, memory_heads=8)),
     'colab_l4': PasskeyConfig(
         preset='colab_l4', train_length=1024, n_train=20_000, n_text=2_000, n_val=64, filler='mixed', text_stride=4,
         multipliers=(1, 2, 4, 8, 16, 32), depths=(0.0, 0.25, 0.5, 0.75, 1.0), n_eval=10, batch_size=8, lr=3e-4, epochs=3,
