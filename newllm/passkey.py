@@ -469,7 +469,7 @@ def passkey_loss(answer_weight: float = 1.0, # weight of the answer tokens' mean
         return out, total, count
     return loss
 
-# %% ../nbs/09g_passkey.ipynb #ec134a01
+# %% ../nbs/09g_passkey.ipynb #3df017f2
 PASSKEY_MODELS = ('pythia', 'infini', 'full_infini', 'multi_memory', 'hierarchical',
                   'infini:use_delta_rule=false', 'infini:memory_heads=1')
 
@@ -544,8 +544,8 @@ PASSKEY_PRESETS: dict[str, PasskeyConfig] = {
         batch_size=8, lr=3e-3, epochs=1, progress=False, models=('pythia', 'infini', 'full_infini', 'multi_memory', 'hierarchical'),
         model_options=dict(hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64, segment_length=16)),
     'cpu': PasskeyConfig(
-        preset='cpu', train_length=64, n_train=1_200, n_text=80, n_val=32, filler='classic', text_stride=8, answer_weight=4.0,
-        multipliers=(1, 2, 4, 8, 16, 32), depths=(0.0, 0.5, 1.0), n_eval=4, batch_size=16, eval_batch_size=32, lr=3e-3, epochs=2,
+        preset='cpu', train_length=64, n_train=1_536, n_text=64, n_val=32, filler='classic', text_stride=8, answer_weight=4.0,
+        multipliers=(1, 2, 4, 8, 16, 32), depths=(0.0, 0.5, 1.0), n_eval=4, batch_size=16, eval_batch_size=32, lr=3e-3, epochs=1,
         precision='fp32',
         model_options=dict(hidden_size=64, num_layers=2, num_heads=4, intermediate_size=256, segment_length=16, memory_heads=8)),
     'colab_l4': PasskeyConfig(
@@ -808,11 +808,12 @@ class PasskeyResult:
         return (f"PasskeyResult({self.config['preset']} preset, L={self.config['train_length']}: "
                 + ', '.join(f"{m.label} {_pct(m.evaluation.overall('exact'))}" for m in self.models) + ')')
 
-# %% ../nbs/09g_passkey.ipynb #5b3cbf9f
+# %% ../nbs/09g_passkey.ipynb #341ece2a
 def run_passkey(preset: str | None = None, # 'smoke', 'cpu' or 'colab_l4'; None: `default_preset()`
                 models: Sequence[str] | None = None, # create_model names ('name:key=value,...'); default: the preset's
                 output_dir: str | Path | None = None, # results.json, tables.md and plots are written here (after each model)
                 keep_models: bool = False, # keep the trained models in `result.trained`
+                resume: bool = False, # keep the models already finished in `output_dir/results.json` (same settings) and run the rest
                 **overrides) -> PasskeyResult:
     """Train each model on passkey prompts mixed with text at length L, then evaluate length × depth with the memory ablation.
 
@@ -826,6 +827,17 @@ def run_passkey(preset: str | None = None, # 'smoke', 'cpu' or 'colab_l4'; None:
     if model_options: cfg = cfg.replace(model_options={**cfg.model_options, **model_options})
     if models is not None: cfg = cfg.replace(models=tuple(models))
     cfg.check()
+    done = {}
+    if resume and output_dir is not None and (Path(output_dir)/'results.json').exists():
+        saved = PasskeyResult.load(output_dir)
+        now = json.loads(json.dumps(cfg.to_dict()))
+        diff = {k: (saved.config.get(k), v) for k, v in now.items() if k != 'progress' and saved.config.get(k) != v}
+        if diff: raise ValueError(f"the run in {output_dir} used other settings (saved → asked): {diff}; start a new run instead")
+        done = {m.label: m for m in saved.models}
+    elif output_dir is not None and (Path(output_dir)/'results.json').exists():   # never overwrite a run silently
+        from newllm.files import unique_folder
+        output_dir = unique_folder(output_dir)
+        if cfg.progress: print(f'the folder asked for holds a run: writing to {output_dir} instead')
     tok = pythia_tokenizer()
     device = resolve_device(cfg.device)
     precision = resolve_precision(cfg.precision, device)
@@ -843,6 +855,10 @@ def run_passkey(preset: str | None = None, # 'smoke', 'cpu' or 'colab_l4'; None:
                              newllm.__version__, trained)
     for spec in cfg.models:
         run = ModelRun.parse(spec)
+        if run.label in done:
+            results.append(done[run.label])
+            if cfg.progress: print(f'── {run.label}: finished earlier, result read from {output_dir}')
+            continue
         seed_everything(cfg.seed)
         model = run.build(cfg.model_options)
         if cfg.progress: print(f'── {run.label}: {model.num_parameters():,} parameters, {model.memory_bytes():,} B memory / sequence')
@@ -861,7 +877,7 @@ def run_passkey(preset: str | None = None, # 'smoke', 'cpu' or 'colab_l4'; None:
     if output_dir is not None: res.save(output_dir)
     return res
 
-# %% ../nbs/09g_passkey.ipynb #18a5b941
+# %% ../nbs/09g_passkey.ipynb #09cbe8b2
 _PASSKEY_FLAGS = dict(seq_length='train_length', n_samples='n_train', epochs='epochs', lr='lr', batch_size='batch_size',
                       patience='patience', seed='seed', device='device', precision='precision')
 
@@ -869,7 +885,7 @@ def run_passkey_cli(args: argparse.Namespace, # parsed by `newllm.runner.build_p
                    ) -> PasskeyResult:
     "`newllm-experiment --experiment passkey ...`: run, print the tables, write the run folder."
     err = lambda msg: sys.exit(f'newllm-experiment: error: {msg}')
-    for flag, name in (('resume', '--resume'), ('log_with', '--log-with'), ('checkpoint_every', '--checkpoint-every'),
+    for flag, name in (('log_with', '--log-with'), ('checkpoint_every', '--checkpoint-every'),
                        ('checkpoint_minutes', '--checkpoint-minutes'), ('gradient_accumulation_steps', '--grad-accum')):
         if getattr(args, flag, None) is not None: err(f'{name} is not supported by the passkey experiment')
     if getattr(args, 'data', None) == 'pile': err("the passkey experiment uses the offline corpus (data='offline')")
@@ -879,16 +895,21 @@ def run_passkey_cli(args: argparse.Namespace, # parsed by `newllm.runner.build_p
     if args.num_memories is not None: options['num_memories'] = args.num_memories
     if args.segment_length is not None: options['segment_length'] = args.segment_length
     if args.no_progress: overrides['progress'] = False
-    preset = args.preset or default_preset()
-    out = Path(args.out) if args.out else Path('runs')/f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-passkey-{preset}"
-    if (out/'results.json').exists() and not args.overwrite:
+    if args.resume:
+        if not (Path(args.resume)/'results.json').exists(): err(f'{args.resume} holds no passkey run (no results.json): nothing to resume')
+        saved = read_json(Path(args.resume)/'results.json', 'passkey results')['config']
+        overrides = {**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items() if k not in ('preset', 'model_options')},
+                     **overrides, 'model_options': saved['model_options']}
+    preset = args.preset or (saved['preset'] if args.resume else default_preset())
+    out = Path(args.resume or args.out or Path('runs')/f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-passkey-{preset}")
+    if (out/'results.json').exists() and not args.overwrite and not args.resume:
         from newllm.files import unique_folder
         out = unique_folder(out)
     t0 = time.perf_counter()
     try:
         passkey_preset(preset)
         if args.models is not None: [ModelRun.parse(m) for m in args.models]
-        result = run_passkey(preset, args.models, out, model_options=options, **overrides)
+        result = run_passkey(preset, args.models, out, resume=bool(args.resume), **{**overrides, 'model_options': {**overrides.get('model_options', {}), **options}})
     except (ValueError, FileNotFoundError, PermissionError, ConnectionError) as e:
         err(e)
     print(result.tables())
