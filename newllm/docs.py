@@ -176,8 +176,13 @@ def _lct_rows(r: dict) -> list[tuple[str, str]]:
         rows.append((name, f"val PPL {best['val_ppl']:,.1f} (epoch {best['epoch']})"))
     return rows
 
+def _passkey_rows(r: dict) -> list[tuple[str, str]]:
+    "Experiment 15: passkey exact match at each length per model, and after the memory reset."
+    from newllm.passkey import result_rows
+    return result_rows(r)
+
 RESULT_READERS = {'10_full_infini': _runner_rows, '11_multi_memory': _runner_rows, '12_distill_finetune': _distill_rows,
-                  '13_context_kv': _context_kv_rows, '14_continuous_lct': _lct_rows}
+                  '13_context_kv': _context_kv_rows, '14_continuous_lct': _lct_rows, '15_long_context': _passkey_rows}
 
 def results_table(folder: Path | str | None = None, # saved results `<notebook>.<preset>.json` (default: nbs/results)
                  ) -> str:
