@@ -198,8 +198,13 @@ def _lct_rows(r: dict) -> list[tuple[str, str]]:
         rows.append((name, f"val PPL {best['val_ppl']:,.1f} (epoch {best['epoch']})"))
     return rows
 
+def _passkey_rows(r: dict) -> list[tuple[str, str]]:
+    "Experiment 15: passkey exact match at each length per model, and after the memory reset."
+    from newllm.passkey import result_rows
+    return result_rows(r)
+
 RESULT_READERS = {'10_full_infini': _runner_rows, '11_multi_memory': _runner_rows, '12_distill_finetune': _distill_rows,
-                  '13_context_kv': _context_kv_rows, '14_continuous_lct': _lct_rows}
+                  '13_context_kv': _context_kv_rows, '14_continuous_lct': _lct_rows, '15_long_context': _passkey_rows}
 
 def results_table(folder: Path | str | None = None, # saved results `<notebook>.<preset>.json` (default: nbs/results)
                  ) -> str:
@@ -288,7 +293,8 @@ def write_results(root: Path | str | None = None, # the checkout
 # %% ../nbs/09f_docs.ipynb #2e588965
 SAVED_START, SAVED_END = '<!-- SAVED RESULTS START -->', '<!-- SAVED RESULTS END -->'
 _PLOT_NAMES = {'10_full_infini': ('learning_curves', 'position_ppl'), '11_multi_memory': ('learning_curves', 'position_ppl'),
-               '12_distill_finetune': ('ppl',), '13_context_kv': ('learning_curves',), '14_continuous_lct': ('learning_curves',)}
+               '12_distill_finetune': ('ppl',), '13_context_kv': ('learning_curves',), '14_continuous_lct': ('learning_curves',),
+               '15_long_context': ('accuracy', 'heatmaps')}
 
 def _results_folder(root=None) -> Path: return _root(root)/'nbs'/'results'
 
@@ -321,6 +327,10 @@ def result_plots(notebook: str, # an experiment notebook's name without `.ipynb`
     if notebook == '14_continuous_lct':
         return {'learning_curves': plot_learning_curves(_curves({k: m['history']['records'] for k, m in result['modes'].items()}),
                                                         title='Training modes')}
+    if notebook == '15_long_context':
+        from newllm.passkey import PasskeyResult
+        res = PasskeyResult.from_dict(result)
+        return {'accuracy': res.plot_accuracy(), 'heatmaps': res.plot_heatmaps()}
     raise ValueError(f"no plots for experiment {notebook!r}; known: {', '.join(RESULT_READERS)}")
 
 def result_tables(notebook: str, # an experiment notebook's name without `.ipynb`

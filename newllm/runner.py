@@ -583,7 +583,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='newllm-experiment', description='Train and compare newllm models on real text; print the seed-style tables.')
     p.add_argument('--models', nargs='+', default=None, help=f"models: {', '.join(model_names())} (options: 'name:key=value,...'); default: the preset's")
     p.add_argument('--preset', default=None, help=f"one of {', '.join(PRESETS)} (default: from the GPU, colab_l4 or colab_t4; else cpu)")
-    p.add_argument('--experiment', default=None, help='apply an experiment’s preset adjustments (full_infini, multi_memory)')
+    p.add_argument('--experiment', default=None, help='apply an experiment’s preset adjustments (full_infini, multi_memory), or run passkey retrieval (passkey: newllm.passkey)')
     p.add_argument('--samples', type=int, dest='n_samples', help='corpus samples (train + validation)')
     p.add_argument('--seq-length', type=int, dest='seq_length')
     p.add_argument('--epochs', type=int)
@@ -615,6 +615,9 @@ def run_cli(argv: Sequence[str] | None = None, # command-line arguments; None: `
            ) -> ExperimentResult:
     "Parse `newllm-experiment` arguments, run (or resume), print the tables; returns the result."
     args = build_parser().parse_args(argv)
+    if args.experiment == 'passkey':                 # passkey retrieval has its own runner and settings (newllm.passkey)
+        from newllm.passkey import run_passkey_cli
+        return run_passkey_cli(args)
     overrides = {k: v for k, v in vars(args).items() if k in _SETTING_FLAGS and v is not None}
     model_options = {}
     if args.no_delta_rule: model_options['use_delta_rule'] = False

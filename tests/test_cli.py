@@ -95,3 +95,17 @@ def test_output_folder_is_checked_and_never_overwritten(tmp_path):
     second = run('--models', 'pythia', '--preset', 'smoke', '--epochs', '1', '--out', str(tmp_path/'run'), '--no-progress')
     assert first.returncode == 0 and second.returncode == 0, second.stderr
     assert 'holds an earlier run; this run writes to' in second.stdout and (tmp_path/'run-2'/'results.json').exists()
+
+
+def test_passkey_experiment_cli(tmp_path):
+    out = run('--experiment', 'passkey', '--preset', 'smoke', '--models', 'pythia', 'infini', '--out', str(tmp_path), '--no-progress')
+    assert out.returncode == 0, out.stderr
+    for title in ('Passkey accuracy (exact match) by total length', 'Memory ablation', 'State bytes per sequence', 'Memory gates'):
+        assert f'### {title}' in out.stdout
+    res = json.loads((tmp_path/'results.json').read_text())
+    assert res['experiment'] == 'passkey' and [m['label'] for m in res['models']] == ['pythia', 'infini']
+    assert {p.name for p in tmp_path.iterdir()} >= {'results.json', 'tables.md', 'heatmaps.png', 'accuracy.png', 'memory.png', 'gates.png'}
+    bad = run('--experiment', 'passkey', '--preset', 'huge', '--out', str(tmp_path/'x'))
+    assert bad.returncode != 0 and 'choose one of: smoke, cpu, colab_l4' in bad.stderr
+    bad = run('--experiment', 'passkey', '--preset', 'smoke', '--seq-length', '20', '--out', str(tmp_path/'x'))
+    assert bad.returncode != 0 and 'train_length 20 is too short' in bad.stderr
