@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_model.ipynb #77a1b1e5
 from __future__ import annotations
-import importlib, os, tempfile
+import importlib, os, sys, tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -25,7 +25,7 @@ from .hierarchical_layer import HierarchicalLayer
 # %% auto #0
 __all__ = ['MEMORY_STATE_VERSION', 'SIZE_OPTIONS', 'MODELS', 'LAYER_TYPES', 'check_input_ids', 'CausalLMOutput', 'causal_lm_loss',
            'TransformerLM', 'atomic_save', 'save_memory_state', 'load_memory_state', 'ModelSpec', 'build_layer',
-           'register_model', 'model_names', 'create_model', 'check_model_options']
+           'register_model', 'model_spec', 'model_names', 'create_model', 'check_model_options']
 
 # %% ../nbs/05_model.ipynb #120ebf63
 tune_cpu_malloc()   # see newllm.components: large CPU tensors from the heap, not fresh mmaps
@@ -218,7 +218,23 @@ def register_model(name: str, # the name `create_model` will take (replaces one 
                    build: Callable[[dict], nn.Module], # options (defaults merged with the caller's) → model
                   ):
     "Make `create_model(name, **options)` build `build(options)`."
+    old = MODELS.get(name)
+    if _from_notebook(build) and old is not None and not _from_notebook(old.build): _LIBRARY_MODELS[name] = old
     MODELS[name] = ModelSpec(name, description, dict(options), build)
+
+_LIBRARY_MODELS: dict[str, ModelSpec] = {}   # the library's own registrations of names a notebook registered again
+
+def _from_notebook(build) -> bool: return getattr(build, '__module__', None) == '__main__'
+
+def model_spec(name: str, # a registered model name
+              ) -> ModelSpec:
+    """`MODELS[name]`; but a registration made by a notebook that is no longer the running one (`nbdev_test` runs several
+    notebooks in one process) gives way to the library's, so a later notebook never builds an earlier notebook's classes."""
+    spec = MODELS[name]
+    if _from_notebook(spec.build) and name in _LIBRARY_MODELS and \
+       getattr(spec.build, '__globals__', None) is not getattr(sys.modules.get('__main__'), '__dict__', None):
+        return _LIBRARY_MODELS[name]
+    return spec
 
 def _lm(layers, o):
     return TransformerLM(layers, vocab_size=o['vocab_size'])
@@ -254,7 +270,7 @@ def create_model(name: str, # one of `model_names()`
         size options and the model's own options (see `MODELS[name].options`)
     """
     merged = check_model_options(name, **options)
-    model = MODELS[name].build(merged)
+    model = model_spec(name).build(merged)
     model.name, model.options = name, merged
     return model
 
@@ -288,7 +304,7 @@ def check_model_options(name: str, # one of `model_names()`
     if name not in MODELS and name in _LAZY_MODELS: importlib.import_module(_LAZY_MODELS[name])
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; valid names: {', '.join(model_names())}")
-    spec = MODELS[name]
+    spec = model_spec(name)
     unknown = sorted(set(options) - set(spec.options))
     if unknown:
         raise ValueError(f"create_model({name!r}) got unknown option(s) {', '.join(unknown)}; "
