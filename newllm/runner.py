@@ -435,7 +435,9 @@ def estimate_wall_time(config: ExperimentConfig, # the run's settings
 def _distributed(device: torch.device | None = None):
     "This process's `accelerate.PartialState` (one process, or one of `torchrun`'s; CPU processes talk through gloo)."
     from accelerate import PartialState
-    return PartialState(cpu=device is not None and device.type == 'cpu')
+    # the first call fixes the state for the process: without CUDA it must be the CPU (gloo) one, or each process runs alone
+    cpu = device.type == 'cpu' if device is not None else not torch.cuda.is_available()
+    return PartialState(cpu=cpu)
 
 def _share(value, state):
     "The main process's `value` in every process."
