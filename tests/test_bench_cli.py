@@ -6,7 +6,7 @@ ENV = {**os.environ, 'HF_HUB_OFFLINE': '1', 'HF_DATASETS_OFFLINE': '1'}
 
 def bench(*args):
     script = shutil.which('newllm-bench')
-    cmd = [script] if script else [sys.executable, '-c', 'from newllm.bench import main; main()']
+    cmd = [script] if script else [sys.executable, '-c', 'from newllm.tools.bench import main; main()']
     return subprocess.run(cmd + list(args), capture_output=True, text=True, env=ENV, timeout=600)
 
 

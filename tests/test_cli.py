@@ -52,9 +52,9 @@ def test_settings_are_checked_before_any_data_is_loaded(tmp_path):
     # one interpreter runs the command's main() for every case (a subprocess each would spend minutes importing torch)
     script = """
 import contextlib, io, json, sys
-import newllm.runner
-from newllm.runner import main
-newllm.runner.load_samples = lambda *a, **k: sys.exit('data was loaded')
+import newllm.experiments.runner
+from newllm.experiments.runner import main
+newllm.experiments.runner.load_samples = lambda *a, **k: sys.exit('data was loaded')
 out = []
 for args in json.loads(sys.argv[1]):
     err = io.StringIO()

@@ -37,7 +37,7 @@ t = time.time()
 exec(compile(open(sys.argv[1]).read().replace('#| eval: false', ''), 'setup-cell', 'exec'))   # the notebook cell
 setup_s = time.time() - t
 import newllm, nbdev
-from newllm.runner import run_experiment
+from newllm.experiments.runner import run_experiment
 r = run_experiment(preset='smoke', experiment='full_infini', models=['pythia', 'infini'], progress=False)
 print('RESULT', json.dumps(dict(file=newllm.__file__, nbdev=nbdev.__version__, setup_s=round(setup_s, 1),
                                 ppl={m.label: m.best_val_ppl for m in r.models})))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest, yaml
 
-from newllm.docs import doc_notebooks, page_name, sidebar_yaml, nbdev_yaml, notebook_markdown, stale_files, site_url
+from newllm.tools.docs import doc_notebooks, page_name, sidebar_yaml, nbdev_yaml, notebook_markdown, stale_files, site_url
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT/'nbs'
@@ -35,7 +35,7 @@ def site(tmp_path_factory):
     "The site, built as a user builds it (`newllm-docs html`), without executing the front page (nbdev_test runs it)."
     dest = tmp_path_factory.mktemp('docs')/'_docs'
     env = dict(os.environ, HF_HUB_OFFLINE='1', HF_DATASETS_OFFLINE='1')
-    r = subprocess.run([sys.executable, '-c', 'from newllm.docs import main; main()', 'html', '--dest', str(dest), '--execute'],
+    r = subprocess.run([sys.executable, '-c', 'from newllm.tools.docs import main; main()', 'html', '--dest', str(dest), '--execute'],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
     assert r.returncode == 0, f'newllm-docs html failed:\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}'
     return dest, {p.name: _parse(p) for p in dest.glob('*.html')}, json.loads((dest/'.newllm-docs').read_text())

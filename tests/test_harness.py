@@ -18,7 +18,7 @@ import torch
 from lm_eval.tasks import TaskManager
 from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 
-import newllm.harness  # registers the `newllm` model with lm_eval
+import newllm.tools.harness  # registers the `newllm` model with lm_eval
 from newllm.convert import from_gpt_neox
 from newllm.data import offline_corpus, pythia_tokenizer
 from newllm.model import create_model
@@ -109,7 +109,7 @@ def test_newllm_eval_command_line_streams_a_memory_model(setup):
     "`newllm-eval` = lm_eval's command line with `newllm` registered; documents stream through the memory in 32-token calls."
     cmd = ['--model', 'newllm', '--model_args', f'pretrained={setup/"full_infini"},max_length=32', '--tasks', 'newllm_ppl,newllm_gen,newllm_mc',
            '--include_path', str(setup), '--device', 'cpu', '--output_path', str(setup/'out')]
-    code = f'import sys; from newllm.harness import main; sys.argv = ["newllm-eval"] + {cmd!r}; main()'
+    code = f'import sys; from newllm.tools.harness import main; sys.argv = ["newllm-eval"] + {cmd!r}; main()'
     env = {**os.environ, 'PYTHONPATH': str(ROOT) + os.pathsep + os.environ.get('PYTHONPATH', '')}
     run = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]

@@ -4,11 +4,11 @@ and every table answers for every GPU preset (`colab_t4` is derived from `colab_
 The case this would have caught: seed 001 at `colab_l4` trained 256-token samples with 256-token segments."""
 import pytest, torch
 
-from newllm.presets import (PRESETS, EXPERIMENT_PRESETS, GPU_VARIANTS, MIN_SEGMENTS, get_preset, gpu_preset, memory_segments,
+from newllm.experiments.presets import (PRESETS, EXPERIMENT_PRESETS, GPU_VARIANTS, MIN_SEGMENTS, get_preset, gpu_preset, memory_segments,
                             select_preset)
-from newllm.distill import DISTILL_PRESETS
-from newllm.lct import LCT_PRESETS
-from newllm.context_kv import CONTEXT_KV_PRESETS
+from newllm.distill.model import DISTILL_PRESETS
+from newllm.continuous.lct import LCT_PRESETS
+from newllm.context_kv.model import CONTEXT_KV_PRESETS
 
 _CPU = {} if torch.cuda.is_available() else dict(precision='auto')   # fp16 presets need a GPU to pass `check()`
 

@@ -41,7 +41,7 @@ def test_wheel_installs_and_runs(tmp_path):
     env.update(HF_HUB_OFFLINE='1', HF_DATASETS_OFFLINE='1', PIP_DISABLE_PIP_VERSION_CHECK='1')
     _run([py, '-m', 'pip', 'install', '-q', '--no-deps', str(wheel)], env=env)
     cwd = tmp_path/'elsewhere'; cwd.mkdir()
-    r = _run([py, '-c', "import newllm, newllm.runner; from newllm.model import create_model; "
+    r = _run([py, '-c', "import newllm, newllm.experiments.runner; from newllm.model import create_model; "
                         "m = create_model('infini', hidden_size=64, num_heads=4, intermediate_size=128, num_layers=2); "
                         "print(newllm.__file__, m.num_parameters())"], env=env, cwd=cwd)
     assert r.stdout.startswith(purelib), r.stdout          # the wheel's code, not the checkout's
@@ -52,6 +52,6 @@ def test_wheel_installs_and_runs(tmp_path):
                         'assert repo_settings()["git_url"] in colab_setup_code()'], env=env, cwd=cwd)
     assert r.stdout.strip() == cfg['DEFAULT']['git_url']
     # without the dev tools, newllm-docs says what to install (instead of a traceback)
-    r = subprocess.run([py, '-c', "import sys; sys.modules['nbformat'] = None; from newllm.docs import main; main(['readme'])"],
+    r = subprocess.run([py, '-c', "import sys; sys.modules['nbformat'] = None; from newllm.tools.docs import main; main(['readme'])"],
                        capture_output=True, text=True, env=env, cwd=cwd)
     assert r.returncode == 1 and "pip install 'newllm[dev]'" in r.stderr and 'Traceback' not in r.stderr, r.stderr
