@@ -8,7 +8,7 @@ from newllm.experiments.presets import (PRESETS, EXPERIMENT_PRESETS, GPU_VARIANT
                             select_preset)
 from newllm.distill.model import DISTILL_PRESETS
 from newllm.continuous.lct import LCT_PRESETS
-from newllm.context_kv.model import CONTEXT_KV_PRESETS
+from newllm.context_kv.experiment import PRESETS as CONTEXT_KV_PRESETS
 
 _CPU = {} if torch.cuda.is_available() else dict(precision='auto')   # fp16 presets need a GPU to pass `check()`
 
@@ -34,7 +34,7 @@ def test_distill_presets_read_the_memory(preset):
 def test_every_table_has_the_gpu_presets(table):
     for name, (base, extra) in GPU_VARIANTS.items():
         cfg = select_preset(table, name)
-        assert cfg.preset == name and cfg.precision == extra['precision'], cfg
+        assert cfg.preset == name and getattr(cfg, 'train', cfg).precision == extra['precision'], cfg   # composed configs: in `train`
 
 
 def test_the_gpu_picks_the_preset():

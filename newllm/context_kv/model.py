@@ -4,35 +4,19 @@
 
 # %% ../../nbs/06a_context_kv_attention.ipynb #50fda37e
 from __future__ import annotations
-import hashlib, json, math, os, time, warnings
-from dataclasses import dataclass, field, asdict, fields, replace
-from pathlib import Path
-from typing import Callable, Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
-from torch.utils.data import Dataset
-from tqdm.auto import tqdm
+from fastcore.basics import patch
 
 from ..layers.base import PythiaMLP, init_weights
 from ..model import register_model, check_input_ids
 from ..hub import HubMixin
-from ..training.precision import resolve_device, autocast_context
-from ..training.learner import TrainConfig, Learner, Callback, History, param_groups, seed_everything
-from ..evaluation import safe_exp
-from ..files import save_tensors, load_tensors
-from ..data import hub_available
 
 # %% auto #0
-__all__ = ['CONTEXT_KV_OPTIONS', 'OACD_FILE', 'GPT2_HUB_ID', 'OFFLINE_EMBEDDING_VERSION', 'CONTEXT_KV_PRESETS',
-           'ULTRACHAT_HUB_ID', 'ContextBlock', 'context_positions', 'history_length', 'ContextKVCache',
-           'ContextKVAttention', 'ContextKVModel', 'oacd_loss', 'convergence_rate', 'effective_rank', 'OACDConfig',
-           'OACDIteration', 'OACDResult', 'train_oacd', 'StreamCache', 'prepare_stream', 'stream_logits_loss',
-           'evaluate_stream', 'Phase2Config', 'ChunkStarts', 'StreamObjective', 'train_phase2', 'TokenEmbedding',
-           'gpt2_embedding', 'ppmi_svd_embedding', 'offline_embedding', 'load_token_embedding', 'ContextKVExperiment',
-           'ultrachat_texts', 'ContextKVData', 'load_context_kv_data', 'memory_usage']
+__all__ = ['CONTEXT_KV_OPTIONS', 'ContextBlock', 'context_positions', 'history_length', 'ContextKVCache', 'ContextKVAttention',
+           'ContextKVModel']
 
 # %% ../../nbs/06a_context_kv_attention.ipynb #bad508a1
 class _few_threads:
@@ -190,613 +174,111 @@ class ContextKVModel(nn.Module, HubMixin):
         self._cache: ContextKVCache | None = None
         self.set_phase(2)
 
-    # --- training phases -------------------------------------------------------------------
-    def set_phase(self, phase: int):
-        "Phase 1: only the context block trains. Phase 2: only attention, FFN and their LayerNorms. The embedding is always frozen."
-        if phase not in (1, 2): raise ValueError(f"phase must be 1 (OACD: context block) or 2 (Context-KV attention), got {phase!r}")
-        for name, p in self.named_parameters():
-            in_block = name.startswith('context_block.')
-            p.requires_grad_(in_block if phase == 1 else not (in_block or name.startswith('embed')))
-        self.phase = phase
-        return self
-
-    def load_embedding(self, weight: Tensor):
-        "Copy a `[vocab_size, embed_dim]` token embedding (e.g. GPT-2's `wte`) into the frozen embedding."
-        if tuple(weight.shape) != tuple(self.embed.weight.shape):
-            raise ValueError(f"embedding must be [vocab_size={self.vocab_size}, embed_dim={self.embed_dim}], got {tuple(weight.shape)}")
-        with torch.no_grad(): self.embed.weight.copy_(weight)
-        return self
-
-    def num_parameters(self, trainable_only: bool = False) -> int:
-        "Number of parameters (only those with `requires_grad` if `trainable_only`)."
-        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
-
-    # --- the pieces ---------------------------------------------------------------------------
-    def embed_tokens(self, input_ids: Tensor) -> Tensor:
-        "`LN(E[x])`: the normalised embeddings, the context block's input and the attention's queries."
-        return self.embed_norm(self.embed(input_ids))
-
-    def compute_contexts(self, emb: Tensor, initial: Tensor | None = None) -> Tensor:
-        "The exact contexts `[B, S, context_dim]` of embeddings `[B, S, embed_dim]` (the recurrence, token by token)."
-        return self.context_block.run(emb, initial)
-
-    def logits_from(self, emb: Tensor, # [B, S, embed_dim]: the queries
-                    contexts: Tensor, # [B, T, context_dim]
-                    query_index: Tensor, # [S]: index in `contexts` of each query's own context
-                    context_valid: Tensor | None = None, # [B, T] bool
-                   ) -> Tensor:
-        "Attention over the context slots, FFN, tied head: logits `[B, S, vocab]`."
-        h = self.attention_norm(emb + self.attention(emb, contexts, query_index, context_valid))
-        y = self.ffn_norm(h + self.ffn(h))
-        return F.linear(y, self.embed.weight)
-
     def check_input_ids(self, input_ids: Tensor): check_input_ids(input_ids, self.vocab_size)
-
-    def forward(self, input_ids: Tensor, # [batch, seq] token ids
-                update_memory: bool = True, # keep the last contexts for the next call (streaming)
-               ) -> Tensor:
-        "Logits `[batch, seq, vocab]`; position t predicts token t+1. Contexts carry over from earlier calls until `reset_memory()`."
-        self.check_input_ids(input_ids)
-        emb = self.embed_tokens(input_ids)
-        cache = self._cache
-        if cache is not None and cache.contexts is not None and cache.contexts.shape[0] != input_ids.shape[0]:
-            raise ValueError(f"the stored contexts are for a batch of {cache.contexts.shape[0]} sequences, got {input_ids.shape[0]}: "
-                             "call reset_memory() before reading other sequences")
-        history = cache.contexts if cache is not None and cache.contexts is not None else emb.new_zeros(emb.shape[0], 0, self.context_dim)
-        history = history.to(emb.device, emb.dtype)
-        ctx = self.compute_contexts(emb, history[:, -1] if history.shape[1] else None)
-        all_ctx = torch.cat([history, ctx], dim=1)
-        logits = self.logits_from(emb, all_ctx, history.shape[1] + torch.arange(emb.shape[1], device=emb.device))
-        if update_memory:
-            if self._cache is None: self._cache = ContextKVCache(self.interval, self.max_contexts)
-            self._cache.append(ctx)
-        return logits
-
-    # --- streaming state -----------------------------------------------------------------------
-    def reset_memory(self): self._cache = None
-    def memory_bytes(self) -> int:
-        "Bytes of streaming state for one sequence once full: `(max_contexts-1)·interval` float32 contexts, whatever the length."
-        return history_length(self.interval, self.max_contexts) * self.context_dim * 4
-    def kv_entries(self) -> int: return self.max_contexts
-
-    # --- what rebuilds the model (config.json of `save_pretrained`) ------------------------------
-    def hub_config(self) -> dict:
-        "The constructor's settings and the training phase: `from_hub_config` builds the same model from it."
-        return dict(self.config, phase=self.phase)
-    @classmethod
-    def from_hub_config(cls, config: dict) -> 'ContextKVModel':
-        "A new model (fresh weights) from `hub_config()`'s output."
-        config = dict(config); phase = config.pop('phase', 2)
-        return cls(**config).set_phase(phase)
     def extra_repr(self): return f"parameters={self.num_parameters():,}, trainable={self.num_parameters(True):,}, phase={self.phase}"
 
+# %% ../../nbs/06a_context_kv_attention.ipynb #7b3ea7fb
+@patch
+def set_phase(self: ContextKVModel, phase: int, # 1 (OACD: the context block) or 2 (Context-KV attention)
+             ) -> ContextKVModel:
+    "Phase 1: only the context block trains. Phase 2: only attention, FFN and their LayerNorms. The embedding is always frozen."
+    if phase not in (1, 2): raise ValueError(f"phase must be 1 (OACD: context block) or 2 (Context-KV attention), got {phase!r}")
+    for name, p in self.named_parameters():
+        in_block = name.startswith('context_block.')
+        p.requires_grad_(in_block if phase == 1 else not (in_block or name.startswith('embed')))
+    self.phase = phase
+    return self
+
+@patch
+def load_embedding(self: ContextKVModel, weight: Tensor, # [vocab_size, embed_dim], e.g. GPT-2's `wte`
+                  ) -> ContextKVModel:
+    "Copy a `[vocab_size, embed_dim]` token embedding (e.g. GPT-2's `wte`) into the frozen embedding."
+    if tuple(weight.shape) != tuple(self.embed.weight.shape):
+        raise ValueError(f"embedding must be [vocab_size={self.vocab_size}, embed_dim={self.embed_dim}], got {tuple(weight.shape)}")
+    with torch.no_grad(): self.embed.weight.copy_(weight)
+    return self
+
+@patch
+def num_parameters(self: ContextKVModel, trainable_only: bool = False, # count only parameters with `requires_grad`
+                  ) -> int:
+    "Number of parameters (only those with `requires_grad` if `trainable_only`)."
+    return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+# %% ../../nbs/06a_context_kv_attention.ipynb #a2f4c3cf
+@patch
+def embed_tokens(self: ContextKVModel, input_ids: Tensor, # [...] token ids
+                ) -> Tensor:
+    "`LN(E[x])`: the normalised embeddings, the context block's input and the attention's queries."
+    return self.embed_norm(self.embed(input_ids))
+
+@patch
+def compute_contexts(self: ContextKVModel, emb: Tensor, # [B, S, embed_dim] normalised embeddings
+                     initial: Tensor | None = None, # [B, context_dim]: the context before position 0 (zeros if None)
+                    ) -> Tensor:
+    "The exact contexts `[B, S, context_dim]` of embeddings `[B, S, embed_dim]` (the recurrence, token by token)."
+    return self.context_block.run(emb, initial)
+
+@patch
+def logits_from(self: ContextKVModel, emb: Tensor, # [B, S, embed_dim]: the queries
+                contexts: Tensor, # [B, T, context_dim]
+                query_index: Tensor, # [S]: index in `contexts` of each query's own context
+                context_valid: Tensor | None = None, # [B, T] bool
+               ) -> Tensor:
+    "Attention over the context slots, FFN, tied head: logits `[B, S, vocab]`."
+    h = self.attention_norm(emb + self.attention(emb, contexts, query_index, context_valid))
+    y = self.ffn_norm(h + self.ffn(h))
+    return F.linear(y, self.embed.weight)
+
+# %% ../../nbs/06a_context_kv_attention.ipynb #99dbe49b
+@patch
+def forward(self: ContextKVModel, input_ids: Tensor, # [batch, seq] token ids
+            update_memory: bool = True, # keep the last contexts for the next call (streaming)
+           ) -> Tensor:
+    "Logits `[batch, seq, vocab]`; position t predicts token t+1. Contexts carry over from earlier calls until `reset_memory()`."
+    self.check_input_ids(input_ids)
+    emb = self.embed_tokens(input_ids)
+    cache = self._cache
+    if cache is not None and cache.contexts is not None and cache.contexts.shape[0] != input_ids.shape[0]:
+        raise ValueError(f"the stored contexts are for a batch of {cache.contexts.shape[0]} sequences, got {input_ids.shape[0]}: "
+                         "call reset_memory() before reading other sequences")
+    history = cache.contexts if cache is not None and cache.contexts is not None else emb.new_zeros(emb.shape[0], 0, self.context_dim)
+    history = history.to(emb.device, emb.dtype)
+    ctx = self.compute_contexts(emb, history[:, -1] if history.shape[1] else None)
+    all_ctx = torch.cat([history, ctx], dim=1)
+    logits = self.logits_from(emb, all_ctx, history.shape[1] + torch.arange(emb.shape[1], device=emb.device))
+    if update_memory:
+        if self._cache is None: self._cache = ContextKVCache(self.interval, self.max_contexts)
+        self._cache.append(ctx)
+    return logits
+
+# %% ../../nbs/06a_context_kv_attention.ipynb #cd4c0361
+@patch
+def reset_memory(self: ContextKVModel):
+    "Forget the stored contexts: the next call starts a new text."
+    self._cache = None
+
+@patch
+def memory_bytes(self: ContextKVModel) -> int:
+    "Bytes of streaming state for one sequence once full: `(max_contexts-1)·interval` float32 contexts, whatever the length."
+    return history_length(self.interval, self.max_contexts) * self.context_dim * 4
+
+@patch
+def kv_entries(self: ContextKVModel) -> int:
+    "Entries a query attends to at most: `max_contexts`, whatever the length."
+    return self.max_contexts
+
+@patch
+def hub_config(self: ContextKVModel) -> dict:
+    "The constructor's settings and the training phase: `from_hub_config` builds the same model from it."
+    return dict(self.config, phase=self.phase)
+
+@patch(cls_method=True)
+def from_hub_config(cls: ContextKVModel, config: dict, # `hub_config()`'s output
+                   ) -> ContextKVModel:
+    "A new model (fresh weights) from `hub_config()`'s output."
+    config = dict(config); phase = config.pop('phase', 2)
+    return cls(**config).set_phase(phase)
+
+# %% ../../nbs/06a_context_kv_attention.ipynb #dacca8c3
 register_model('context_kv', 'Context-KV attention (seed 004): frozen embedding, context block, attention over past contexts',
                CONTEXT_KV_OPTIONS, lambda o: ContextKVModel(**o))
-
-# %% ../../nbs/06a_context_kv_attention.ipynb #5300101e
-def oacd_loss(x: Tensor, # [n, context_dim] contexts
-              centroid_weight: float = 0.1, # weight of the centroid penalty ‖mean‖²
-             ) -> Tensor:
-    "`-‖X − mean‖_F / n + centroid_weight · ‖mean‖²`: spread the contexts apart, keep their centroid at the origin."
-    if x.ndim != 2 or len(x) < 2: raise ValueError(f"oacd_loss needs [n ≥ 2, dim] contexts, got {tuple(x.shape)}")
-    mean = x.mean(0)
-    return -(x - mean).norm() / len(x) + centroid_weight * mean.pow(2).sum()
-
-def convergence_rate(new: Tensor, # [n, dim] contexts of this iteration
-                     old: Tensor, # [n, dim] contexts of the previous iteration
-                     threshold: float = 0.05, # RMS change (over the dim) below which a token counts as converged
-                    ) -> float:
-    "Share of tokens whose context moved less than `threshold` (RMS over the context dimensions)."
-    if new.shape != old.shape: raise ValueError(f"new and old contexts must have the same shape, got {tuple(new.shape)} and {tuple(old.shape)}")
-    rms = (new.float() - old.float()).pow(2).mean(-1).sqrt()
-    return (rms < threshold).float().mean().item()
-
-def effective_rank(x: Tensor, # [n, dim]
-                  ) -> float:
-    "`exp(entropy)` of the normalised singular values of `x`: between 1 (rank one) and `min(n, dim)` (all equal)."
-    if x.ndim != 2: raise ValueError(f"effective_rank needs a matrix, got shape {tuple(x.shape)}")
-    x = x.double()
-    gram = x.T @ x if x.shape[0] >= x.shape[1] else x @ x.T                # singular values² = eigenvalues of the Gram matrix
-    s = torch.linalg.eigvalsh(gram).clamp(min=0).sqrt()
-    if s.sum() == 0: return 0.0
-    p = s / s.sum()
-    p = p[p > 0]
-    return math.exp(-(p * p.log()).sum().item())
-
-# %% ../../nbs/06a_context_kv_attention.ipynb #413990fe
-@dataclass
-class OACDConfig:
-    "Phase-1 settings."
-    max_iterations: int = 50          # most fixed-point iterations (passes over the stream)
-    lr: float = 2e-2                  # AdamW learning rate
-    noise_std: float = 0.01           # Gaussian noise on the input contexts
-    threshold: float = 0.05           # RMS change below which a token's context counts as converged
-    target: float = 0.9               # stop once this share of tokens has converged
-    chunk_size: int = 4096            # tokens per loss / backward chunk
-    grad_accum: int | None = None     # chunks per optimiser step; None: the whole stream, one step per iteration
-    centroid_weight: float = 0.1      # weight of the centroid penalty in `oacd_loss`
-    weight_decay: float = 0.01        # AdamW weight decay of the weight matrix
-    grad_clip: float = 1.0            # max gradient norm (0: no clipping)
-    seed: int = 0                     # seeds the noise
-    device: str = 'auto'              # 'auto' picks CUDA when available
-    progress: bool = True             # progress bar
-    checkpoint_dir: str | None = None # the finished phase 1 is saved here (`oacd.safetensors`); `resume` restores it
-
-    def resolved_device(self) -> torch.device: return resolve_device(self.device)
-
-@dataclass
-class OACDIteration:
-    "One phase-1 iteration: mean OACD loss over the chunks, convergence rate, effective rank, seconds."
-    iteration: int                    # 1, 2, …
-    loss: float                       # token-weighted mean OACD loss over the chunks
-    convergence: float                # share of tokens whose context moved less than the threshold (0 at iteration 1)
-    effective_rank: float             # `effective_rank` of the iteration's contexts
-    seconds: float                    # time the iteration took
-
-@dataclass
-class OACDResult:
-    "Phase 1's log, where it stopped, and the final contexts."
-    log: list                    # an `OACDIteration` per iteration
-    early_stop: int | None       # iteration at which the target convergence was reached (None: never)
-    seconds: float               # time of the whole phase
-    contexts: Tensor             # [n, context_dim], the last iteration's contexts
-    @property
-    def final(self) -> OACDIteration: return self.log[-1]
-    def to_dict(self): return dict(log=[asdict(r) for r in self.log], early_stop=self.early_stop, seconds=self.seconds)
-
-OACD_FILE = 'oacd.safetensors'
-_OACD_RESULT_FIELDS = ('max_iterations', 'lr', 'noise_std', 'threshold', 'target', 'chunk_size', 'grad_accum', 'centroid_weight',
-                       'weight_decay', 'grad_clip', 'seed')
-
-def _oacd_settings(config: OACDConfig, emb: Tensor) -> dict:
-    return dict({k: getattr(config, k) for k in _OACD_RESULT_FIELDS}, n_tokens=len(emb), embed_dim=emb.shape[1])
-
-def _load_oacd(block: ContextBlock, path: Path, settings: dict) -> OACDResult:
-    "The finished phase 1 saved at `path`, its weights loaded into `block`; other settings than the saved ones are an error."
-    tensors, meta = load_tensors(path, what='phase-1 result')
-    if meta.get('format') != 'newllm-oacd': raise ValueError(f"{path} is not a phase-1 (OACD) result of newllm")
-    diff = {k: (meta['settings'].get(k), v) for k, v in settings.items() if meta['settings'].get(k) != v}
-    if diff:
-        raise ValueError(f"{path} was made with other settings than this run's (saved → now): "
-                         + ', '.join(f'{k}: {a!r} → {b!r}' for k, (a, b) in diff.items())
-                         + "; resume with the saved settings, or start phase 1 in another folder")
-    block.load_state_dict({k[len('block/'):]: v for k, v in tensors.items() if k.startswith('block/')})
-    r = meta['result']
-    return OACDResult([OACDIteration(**x) for x in r['log']], r['early_stop'], r['seconds'], tensors['contexts'])
-
-def train_oacd(block: ContextBlock, # trained in place (only it)
-               emb: Tensor, # [n, embed_dim]: the normalised embeddings of the training stream
-               config: OACDConfig | None = None, # default: `OACDConfig()`
-               resume: bool = False, # restore the finished phase 1 from `config.checkpoint_dir` when it is there
-              ) -> OACDResult:
-    "Phase 1: fixed-point iteration over the token stream, training only `block` with the OACD diversity loss."
-    config = config or OACDConfig()
-    if emb.ndim != 2 or emb.shape[1] != block.embed_dim:
-        raise ValueError(f"emb must be [n_tokens, {block.embed_dim}] (one token stream), got {tuple(emb.shape)}")
-    if len(emb) < 2: raise ValueError(f"phase 1 needs at least 2 tokens, got {len(emb)}")
-    if not 0 < config.target <= 1: raise ValueError(f"target must be in (0, 1], got {config.target}")
-    if config.chunk_size < 2: raise ValueError(f"chunk_size must be ≥ 2, got {config.chunk_size}")
-    path = Path(config.checkpoint_dir)/OACD_FILE if config.checkpoint_dir else None
-    if resume and path is not None and path.exists():
-        res = _load_oacd(block, path, _oacd_settings(config, emb))
-        block.to(config.resolved_device()).eval()
-        if config.progress: print(f"phase 1: restored from {path} ({len(res.log)} iterations)")
-        return res
-    device = config.resolved_device()
-    seed_everything(config.seed)
-    block.to(device).train()
-    for p in block.parameters(): p.requires_grad_(True)
-    emb = emb.to(device).detach()
-    n, dim = len(emb), block.context_dim
-    opt = torch.optim.AdamW(param_groups(block, config.weight_decay), lr=config.lr)
-    starts = list(range(0, n, config.chunk_size))
-    if n - starts[-1] < 2 and len(starts) > 1: starts.pop()          # no 1-token chunk: its spread is undefined
-    bounds = list(zip(starts, starts[1:] + [n]))
-    accum = config.grad_accum or len(bounds)
-    gen = torch.Generator(device=device).manual_seed(config.seed)
-    prev = torch.zeros(n, dim, device=device)
-    log, early_stop, t_start = [], None, time.perf_counter()
-    bar = tqdm(range(1, config.max_iterations + 1), desc='OACD', leave=False, disable=not config.progress)
-    for it in bar:
-        t0 = time.perf_counter()
-        inputs = torch.cat([prev.new_zeros(1, dim), prev[:-1]])            # c'_{t-1}: last iteration's context at t-1
-        new, loss_sum = torch.empty_like(prev), 0.0
-        for k, (a, b) in enumerate(bounds):
-            x_in = inputs[a:b]
-            if config.noise_std: x_in = x_in + config.noise_std * torch.randn(x_in.shape, generator=gen, device=device)
-            out = block(x_in, emb[a:b])
-            loss = oacd_loss(out, config.centroid_weight)
-            group = bounds[(k // accum) * accum:(k // accum + 1) * accum]
-            (loss * (b - a) / sum(hi - lo for lo, hi in group)).backward()  # token-weighted mean over the accumulated chunks
-            loss_sum += loss.item() * (b - a)
-            new[a:b] = out.detach()
-            if (k + 1) % accum == 0 or k == len(bounds) - 1:
-                if config.grad_clip: torch.nn.utils.clip_grad_norm_(block.parameters(), config.grad_clip)
-                opt.step(); opt.zero_grad(set_to_none=True)
-        rec = OACDIteration(it, loss_sum / n, convergence_rate(new, prev, config.threshold) if it > 1 else 0.0,
-                            effective_rank(new), time.perf_counter() - t0)
-        log.append(rec)
-        prev = new
-        if config.progress: bar.set_postfix(conv=f'{rec.convergence:.0%}', loss=f'{rec.loss:.3f}')
-        if it > 1 and rec.convergence >= config.target: early_stop = it; break
-    block.eval()
-    res = OACDResult(log, early_stop, time.perf_counter() - t_start, prev.cpu())
-    if path is not None:
-        save_tensors(path, {**{f'block/{k}': v for k, v in block.state_dict().items()}, 'contexts': res.contexts},
-                     dict(format='newllm-oacd', version=1, settings=_oacd_settings(config, emb), result=res.to_dict()))
-    return res
-
-# %% ../../nbs/06a_context_kv_attention.ipynb #aad4374c
-@dataclass
-class StreamCache:
-    "One token stream with its cached normalised embeddings and exact contexts."
-    ids: Tensor       # [n] token ids
-    emb: Tensor       # [n, embed_dim] normalised embeddings
-    ctx: Tensor       # [n, context_dim] exact contexts
-    def __len__(self): return len(self.ids)
-    def sizes(self) -> dict: return dict(emb=self.emb.numel() * self.emb.element_size(), ctx=self.ctx.numel() * self.ctx.element_size())
-    def to(self, device) -> StreamCache: return StreamCache(self.ids.to(device), self.emb.to(device), self.ctx.to(device))
-
-@torch.no_grad()
-def prepare_stream(model: ContextKVModel, # its embedding and context block are used
-                   ids: Tensor, # [n] token ids of one stream
-                   device: torch.device | str | None = None, # where the cache lives (default: the model's device)
-                  ) -> StreamCache:
-    "Embed a stream and run the (frozen) context block over it token by token: the phase-2 cache."
-    ids = torch.as_tensor(ids, dtype=torch.long)
-    if ids.ndim != 1 or len(ids) < 2: raise ValueError(f"ids must be one stream of ≥ 2 token ids (1-D), got shape {tuple(ids.shape)}")
-    model.check_input_ids(ids[None])
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    model.to(device)
-    emb = model.embed_tokens(ids.to(device))
-    ctx = model.compute_contexts(emb[None])[0]
-    return StreamCache(ids.to(device), emb, ctx)
-
-def _chunk_batch(model: ContextKVModel, cache: StreamCache, starts: Tensor, length: int):
-    "Inputs of the chunks starting at `starts`: query embeddings, context windows with validity, targets with validity."
-    n, P = len(cache), history_length(model.interval, model.max_contexts)
-    dev = cache.ids.device
-    starts = starts.to(dev)
-    q_pos = starts[:, None] + torch.arange(length, device=dev)                 # [B, L]
-    c_pos = starts[:, None] - P + torch.arange(P + length, device=dev)         # [B, P+L]
-    c_ok = (c_pos >= 0) & (c_pos < n)
-    t_ok = q_pos + 1 < n                                                       # position t predicts token t+1
-    emb = cache.emb[q_pos.clamp(max=n - 1)]
-    ctx = cache.ctx[c_pos.clamp(0, n - 1)]
-    targets = cache.ids[(q_pos + 1).clamp(max=n - 1)]
-    return emb, ctx, c_ok, targets, t_ok, P + torch.arange(length, device=dev)
-
-def stream_logits_loss(model: ContextKVModel, # the model to score
-                       cache: StreamCache, # the stream
-                       starts: Tensor, # [B] first position of each chunk
-                       length: int, # positions per chunk
-                      ):
-    "Summed NLL, correct predictions and scored tokens of a batch of chunks (logits at t against token t+1)."
-    emb, ctx, c_ok, targets, t_ok, q_idx = _chunk_batch(model, cache, starts, length)
-    logits = model.logits_from(emb, ctx, q_idx, c_ok)
-    nll = F.cross_entropy(logits[t_ok].float(), targets[t_ok], reduction='sum')
-    correct = (logits[t_ok].argmax(-1) == targets[t_ok]).sum()
-    return nll, correct, int(t_ok.sum())
-
-@torch.no_grad()
-def evaluate_stream(model: ContextKVModel, # the model to score
-                    cache: StreamCache, # the validation stream
-                    chunk_length: int = 128, # positions per chunk
-                    batch_size: int = 8, # chunks per forward pass
-                    precision: str = 'auto', # 'auto', 'bf16', 'fp16' or 'fp32' (`newllm.training.precision`) — as the model was trained
-                   ) -> tuple[float, float]:
-    "Validation `(PPL, next-token accuracy)` over every position of a stream (each token scored once)."
-    was = model.training; model.eval()
-    dev = cache.ids.device
-    starts = torch.arange(0, len(cache) - 1, chunk_length, device=dev)
-    nll, correct, count = torch.zeros((), dtype=torch.float64, device=dev), torch.zeros((), device=dev, dtype=torch.long), 0
-    for i in range(0, len(starts), batch_size):
-        with autocast_context(dev, precision):
-            s, c, k = stream_logits_loss(model, cache, starts[i:i + batch_size], chunk_length)
-        nll += s.double(); correct += c; count += k
-    model.train(was)
-    return safe_exp(nll.item() / count), correct.item() / count
-
-# %% ../../nbs/06a_context_kv_attention.ipynb #b8ce21e7
-@dataclass
-class Phase2Config(TrainConfig):
-    "Phase-2 settings: the training engine's (`newllm.training.learner.TrainConfig`) with the seed's epochs and patience, and the chunk length."
-    epochs: int = 20                  # most epochs
-    patience: int = 3                 # early stopping on validation PPL
-    chunk_length: int = 128           # consecutive positions per chunk
-    __delwrap__ = TrainConfig         # docments (show_doc) read the inherited fields' comments there
-
-    def check(self) -> Phase2Config:
-        "Refuse impossible settings with a message naming the setting; returns self."
-        if isinstance(self.chunk_length, bool) or not isinstance(self.chunk_length, int) or self.chunk_length < 1:
-            raise ValueError(f"chunk_length must be an integer ≥ 1, got {self.chunk_length!r}")
-        super().check()
-        return self
-
-class ChunkStarts(Dataset):
-    "The chunks of a stream of `n_tokens` as a dataset: item i is `{'start': i·chunk_length}` (the engine shuffles and batches them)."
-    def __init__(self, n_tokens: int, # tokens in the stream
-                 chunk_length: int, # positions per chunk
-                ):
-        self.starts = torch.arange(0, n_tokens - 1, chunk_length)
-    def __len__(self): return len(self.starts)
-    def __getitem__(self, i): return {'start': self.starts[i]}
-
-class StreamObjective(nn.Module):
-    "What phase 2 trains, as one module for the engine: a `ContextKVModel` and its cached training stream; `forward(starts)` scores those chunks."
-    def __init__(self, model: ContextKVModel, # trained (phase 2)
-                 stream: StreamCache, # the cached training stream (moved to the model's device when first used)
-                 chunk_length: int, # positions per chunk
-                ):
-        super().__init__()
-        self.model, self.stream, self.chunk_length = model, stream, chunk_length
-
-    def forward(self, starts: Tensor, # [B] first positions of the chunks
-               ) -> tuple[Tensor, Tensor, int]:
-        "(summed NLL, correct predictions, scored tokens) of the chunks starting at `starts` (`stream_logits_loss`)."
-        if self.stream.ids.device != starts.device: self.stream = self.stream.to(starts.device)
-        return stream_logits_loss(self.model, self.stream, starts, self.chunk_length)
-
-def _phase2_loss(learn: Learner, batch: dict):
-    nll, _, count = learn.model(batch['start'])          # through the prepared module (DDP when several processes train)
-    return nll / count, nll, count
-
-def train_phase2(model: ContextKVModel, # trained in place (phase 2); ends with the best epoch's weights
-                 train: StreamCache, # the training stream (`prepare_stream`)
-                 val: StreamCache, # the validation stream
-                 config: TrainConfig | None = None, # default: `Phase2Config()` (a plain `TrainConfig` gets its default chunk length)
-                 resume: bool = False, # continue from `config.checkpoint_dir`'s checkpoint (a finished run only restores its best weights)
-                 callbacks: Sequence[Callback] = (), # more callbacks for the `Learner`
-                 desc: str = 'phase 2', # label of progress bars and epoch lines
-                ) -> History:
-    "Phase 2: train Context-KV attention and the FFN on cached streams (context block frozen) with the training engine; best epoch restored."
-    config = config or Phase2Config()
-    if not isinstance(config, Phase2Config): config = Phase2Config(**asdict(config))
-    config.check()
-    if len(train) < 2 or len(val) < 2: raise ValueError(f"need training and validation streams of ≥ 2 tokens, got {len(train)} and {len(val)}")
-    model.set_phase(2)
-    val_on = {}
-    def validate(learn: Learner) -> dict:
-        v = val_on.get(learn.device)
-        if v is None: v = val_on[learn.device] = val.to(learn.device)
-        ppl, acc = evaluate_stream(model, v, config.chunk_length, config.eval_batch_size or config.batch_size, learn.precision)
-        return dict(val_ppl=ppl, val_acc=acc)
-    learn = Learner(StreamObjective(model, train, config.chunk_length), ChunkStarts(len(train), config.chunk_length), _phase2_loss,
-                    validate, config, monitor='val_ppl', loss_name='nll', callbacks=callbacks, desc=desc,
-                    info=dict(train_tokens=len(train), val_tokens=len(val)))
-    history = learn.fit(resume)
-    model.eval()
-    return history
-
-# %% ../../nbs/06a_context_kv_attention.ipynb #4989d667
-GPT2_HUB_ID = 'gpt2'
-
-@dataclass
-class TokenEmbedding:
-    "A token embedding table, the tokenizer whose ids index it, and where it came from (in words)."
-    weight: Tensor       # [vocab_size, dim]
-    tokenizer: object    # the tokenizer whose ids index `weight`
-    source: str          # 'gpt2' or 'offline-ppmi-svd'
-    description: str     # where it came from, in words (printed by the experiment)
-    @property
-    def vocab_size(self) -> int: return self.weight.shape[0]
-    @property
-    def dim(self) -> int: return self.weight.shape[1]
-
-def gpt2_embedding() -> TokenEmbedding:
-    "GPT-2's token embedding (`wte`, 50,257 × 768) and tokenizer, from the Hugging Face hub."
-    from transformers import AutoTokenizer, GPT2Model
-    try:
-        tok = AutoTokenizer.from_pretrained(GPT2_HUB_ID)
-        weight = GPT2Model.from_pretrained(GPT2_HUB_ID).wte.weight.detach().clone()
-    except Exception as e:
-        raise ConnectionError(f"Could not load {GPT2_HUB_ID!r} from the Hugging Face hub ({type(e).__name__}: {e}). "
-                              "Without the hub use embedding='offline' (a PPMI-SVD stand-in, not GPT-2's).") from e
-    return TokenEmbedding(weight, tok, 'gpt2', f"GPT-2's token embedding (wte, {tuple(weight.shape)}) from the hub")
-
-def ppmi_svd_embedding(stream: Tensor, # 1-D token ids
-                       vocab_size: int, # rows of the result (ids must be below it)
-                       dim: int, # columns of the result
-                       window: int = 5, # co-occurrence window (each side)
-                       power_iterations: int = 1, # of the randomized SVD (more: more accurate, slower)
-                       row_norm: float = 3.0, # norm of every row
-                       seed: int = 0, # seeds the SVD and the rows of unseen tokens
-                      ) -> Tensor:
-    "A `[vocab_size, dim]` embedding from token co-occurrences: PPMI (context smoothing 0.75), randomized SVD, `U·√S`, rows scaled to `row_norm`."
-    s = torch.as_tensor(stream).long().numpy()
-    if s.ndim != 1 or len(s) <= window: raise ValueError(f"stream must be 1-D with more than window={window} tokens, got shape {s.shape}")
-    if s.min() < 0 or s.max() >= vocab_size: raise ValueError(f"token ids must be in [0, {vocab_size}), got {s.min()}..{s.max()}")
-    seen = np.unique(s)
-    local = np.full(vocab_size, -1, dtype=np.int64); local[seen] = np.arange(len(seen))
-    ls, n = local[s], len(seen)
-    keys = np.concatenate([np.concatenate([ls[:-d] * n + ls[d:], ls[d:] * n + ls[:-d]]) for d in range(1, window + 1)])
-    pairs, counts = np.unique(keys, return_counts=True)
-    rows, cols, counts = pairs // n, pairs % n, counts.astype(np.float64)
-    row_sum = np.bincount(rows, weights=counts, minlength=n)
-    col_smooth = np.bincount(cols, weights=counts, minlength=n) ** 0.75
-    pmi = np.log(counts * col_smooth.sum() / (row_sum[rows] * col_smooth[cols]))
-    keep = pmi > 0
-    order = np.lexsort((cols[keep], rows[keep]))
-    r, c, v = rows[keep][order], cols[keep][order], pmi[keep][order].astype(np.float32)
-    crow = torch.from_numpy(np.concatenate([[0], np.cumsum(np.bincount(r, minlength=n))]))
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', UserWarning)              # "sparse CSR support is in beta"
-        A = torch.sparse_csr_tensor(crow, torch.from_numpy(c), torch.from_numpy(v), (n, n))
-        At = A.t().to_sparse_csr()
-    q = min(dim + 16, n)
-    g = torch.Generator().manual_seed(seed)
-    Q = torch.linalg.qr(A @ torch.randn(n, q, generator=g)).Q
-    for _ in range(power_iterations): Q = torch.linalg.qr(A @ torch.linalg.qr(At @ Q).Q).Q
-    U_b, S, _ = torch.linalg.svd((At @ Q).T, full_matrices=False)
-    k = min(dim, len(S))
-    vecs = torch.zeros(n, dim)
-    vecs[:, :k] = (Q @ U_b[:, :k]) * S[:k].sqrt()
-    out = torch.randn(vocab_size, dim, generator=g)                     # tokens never seen: random directions
-    out[torch.from_numpy(seen)] = vecs
-    return out / out.norm(dim=1, keepdim=True).clamp(min=1e-12) * row_norm
-
-OFFLINE_EMBEDDING_VERSION = 1
-
-def offline_embedding(dim: int = 768, # embedding size
-                      tokenizer=None, # default: `pythia_tokenizer()`
-                      window: int = 5, # co-occurrence window (each side)
-                      power_iterations: int = 1, # of the randomized SVD
-                     ) -> TokenEmbedding:
-    "The offline stand-in: a PPMI-SVD embedding of the Pythia vocabulary from the second half of the offline corpus (cached)."
-    from newllm.data import offline_corpus, token_stream, pythia_tokenizer, cache_dir
-    tokenizer = tokenizer or pythia_tokenizer()
-    V = len(tokenizer)
-    key = hashlib.sha1(json.dumps([OFFLINE_EMBEDDING_VERSION, V, dim, window, power_iterations,
-                                   tokenizer.backend_tokenizer.to_str()[:100_000]]).encode()).hexdigest()[:16]
-    path = cache_dir('embeddings')/f'ppmi_svd_{dim}_{key}.safetensors'
-    if path.exists(): weight = load_tensors(path, what='cached embedding')[0]['weight']
-    else:
-        texts = offline_corpus()[:]['text']
-        weight = ppmi_svd_embedding(token_stream(texts[len(texts) // 2:], tokenizer), V, dim, window, power_iterations)
-        save_tensors(path, dict(weight=weight), dict(window=window, power_iterations=power_iterations))
-    return TokenEmbedding(weight, tokenizer, 'offline-ppmi-svd',
-                          f"offline stand-in, NOT GPT-2's: PPMI-SVD embedding {tuple(weight.shape)} of the Pythia vocabulary, "
-                          "computed by newllm from the second half of the offline corpus")
-
-def load_token_embedding(source: str = 'auto', # 'gpt2', 'offline', or 'auto' (GPT-2 when the hub is reachable)
-                         dim: int = 768, # embedding size (GPT-2's is 768)
-                        ) -> TokenEmbedding:
-    "The embedding the experiment freezes, and its tokenizer."
-    if source not in ('auto', 'gpt2', 'offline'): raise ValueError(f"embedding source must be 'auto', 'gpt2' or 'offline', got {source!r}")
-    if source == 'gpt2' or (source == 'auto' and hub_available() and dim == 768):
-        try: return gpt2_embedding()
-        except ConnectionError:
-            if source == 'gpt2': raise
-            print("GPT-2's embedding is not reachable: using the offline stand-in instead")
-    if source == 'gpt2' and dim != 768: raise ValueError(f"GPT-2's embedding has 768 dimensions, not {dim}")
-    return offline_embedding(dim)
-
-# %% ../../nbs/06a_context_kv_attention.ipynb #a1814ddf
-@dataclass(frozen=True)
-class ContextKVExperiment:
-    "Every setting of the Context-KV experiment."
-    preset: str = 'custom'            # the preset's name ('custom': built by hand)
-    data: str = 'auto'                # 'ultrachat', 'offline', 'auto' (UltraChat when the hub is reachable)
-    embedding: str = 'auto'           # 'gpt2', 'offline', 'auto' (GPT-2 when the hub is reachable)
-    n_samples: int = 100              # training documents (conversations)
-    n_val_samples: int = 20           # validation documents, after the training ones
-    # model (seed 004)
-    embed_dim: int = 768              # token embedding size (GPT-2's: 768)
-    context_dim: int = 256            # context size
-    interval: int = 20                # Δ: distance between two context slots
-    max_contexts: int = 32            # M: context slots per query
-    num_heads: int = 8                # attention heads
-    intermediate_size: int = 3072     # FFN hidden size
-    # phase 1 (OACD): see `OACDConfig`
-    p1_max_iterations: int = 50       # most fixed-point iterations
-    p1_lr: float = 2e-2               # learning rate
-    p1_noise_std: float = 0.01        # noise on the input contexts
-    p1_threshold: float = 0.05        # RMS change below which a context counts as converged
-    p1_target: float = 0.9            # stop once this share of contexts has converged
-    p1_chunk_size: int = 4096         # tokens per loss / backward chunk
-    p1_grad_accum: int | None = None  # chunks per optimiser step (None: one step per iteration)
-    # phase 2: see `Phase2Config`
-    lr: float = 1e-3                  # learning rate
-    weight_decay: float = 0.01        # AdamW weight decay of the weight matrices
-    batch_size: int = 8               # chunks per step
-    chunk_length: int = 128           # consecutive positions per chunk
-    epochs: int = 20                  # most epochs
-    patience: int = 3                 # early stopping on validation PPL
-    grad_clip: float = 1.0            # max gradient norm (0: no clipping)
-    # run
-    seed: int = 0                     # seeds both phases
-    device: str = 'auto'              # 'auto' picks CUDA when available
-    precision: str = 'auto'           # phase 2: 'auto' (from the hardware, `newllm.training.precision`), 'bf16', 'fp16' or 'fp32'
-    progress: bool = True             # progress bars
-    num_threads: int | None = None    # CPU threads for PyTorch; None: PyTorch's default
-    kv_lengths: tuple = (1_000, 10_000, 100_000)   # sequence lengths of the KV-size table
-
-    def model_options(self, vocab_size: int) -> dict:
-        return dict(vocab_size=vocab_size, embed_dim=self.embed_dim, context_dim=self.context_dim, interval=self.interval,
-                    max_contexts=self.max_contexts, num_heads=self.num_heads, intermediate_size=self.intermediate_size)
-    def oacd_config(self, checkpoint_dir: str | None = None) -> OACDConfig:
-        "Phase 1's settings (the `p1_` fields, seed, device, progress) and where the finished phase 1 is kept."
-        return OACDConfig(max_iterations=self.p1_max_iterations, lr=self.p1_lr, noise_std=self.p1_noise_std,
-                          threshold=self.p1_threshold, target=self.p1_target, chunk_size=self.p1_chunk_size,
-                          grad_accum=self.p1_grad_accum, seed=self.seed, device=self.device, progress=self.progress,
-                          checkpoint_dir=checkpoint_dir)
-    def phase2_config(self, checkpoint_dir: str | None = None) -> Phase2Config:
-        "Phase 2's `Phase2Config`: every field this config shares with it, and `checkpoint_dir`."
-        shared = {f.name: getattr(self, f.name) for f in fields(Phase2Config) if hasattr(self, f.name)}
-        return Phase2Config(**{**shared, 'checkpoint_dir': checkpoint_dir})
-    def to_dict(self): return asdict(self)
-
-CONTEXT_KV_PRESETS = {
-    'smoke': ContextKVExperiment(
-        preset='smoke', data='offline', embedding='offline', n_samples=24, n_val_samples=6,
-        embed_dim=32, context_dim=16, interval=4, max_contexts=4, num_heads=4, intermediate_size=64,
-        p1_max_iterations=20, p1_chunk_size=512, lr=3e-3, batch_size=4, chunk_length=32, epochs=2, patience=1, progress=False,
-        num_threads=1),   # tiny model: thread hand-offs cost more than they save
-    'cpu': ContextKVExperiment(
-        preset='cpu', data='offline', embedding='offline', n_samples=250, n_val_samples=50,
-        embed_dim=256, context_dim=128, num_heads=4, intermediate_size=1024,
-        lr=1e-3, batch_size=4, chunk_length=64, epochs=5, patience=1),
-    'colab_l4': ContextKVExperiment(
-        preset='colab_l4', data='auto', embedding='auto', n_samples=100, n_val_samples=20,
-        lr=1e-3, batch_size=8, chunk_length=128, epochs=20, patience=3),
-}
-
-# %% ../../nbs/06a_context_kv_attention.ipynb #def3f575
-ULTRACHAT_HUB_ID = 'HuggingFaceH4/ultrachat_200k'
-
-def ultrachat_texts(n: int, # conversations to read
-                   ) -> list[str]:
-    "The first `n` UltraChat conversations (`train_sft`), each as its turns joined by newlines, streamed from the hub."
-    import datasets
-    try:
-        rows = datasets.load_dataset(ULTRACHAT_HUB_ID, split='train_sft', streaming=True)
-        texts = ['\n'.join(m['content'] for m in row['messages']) for row, _ in zip(rows, range(n))]
-    except Exception as e:
-        raise ConnectionError(f"Could not stream {ULTRACHAT_HUB_ID!r} from the hub ({type(e).__name__}: {e}). "
-                              "Without the hub use data='offline'.") from e
-    if len(texts) < n: raise ValueError(f"{ULTRACHAT_HUB_ID} gave {len(texts)} conversations, {n} were asked for")
-    return texts
-
-@dataclass
-class ContextKVData:
-    "The experiment's training and validation streams, and where they came from."
-    train_ids: Tensor     # [n] the training stream
-    val_ids: Tensor       # [m] the validation stream
-    source: str           # 'ultrachat' or 'offline'
-    n_train_docs: int     # documents in the training stream
-    n_val_docs: int       # documents in the validation stream
-
-def load_context_kv_data(config: ContextKVExperiment, # `data`, `n_samples` and `n_val_samples` are read
-                         tokenizer, # the embedding's tokenizer
-                        ) -> ContextKVData:
-    "Training documents then validation documents, each set tokenized into one stream with EOS between documents."
-    from newllm.data import offline_corpus, token_stream
-    n, nv = config.n_samples, config.n_val_samples
-    if n < 1 or nv < 1: raise ValueError(f"need at least one training and one validation document, got {n} and {nv}")
-    if config.data not in ('auto', 'ultrachat', 'offline'): raise ValueError(f"data must be 'auto', 'ultrachat' or 'offline', got {config.data!r}")
-    texts, source = None, 'offline'
-    if config.data == 'ultrachat' or (config.data == 'auto' and hub_available()):
-        try: texts, source = ultrachat_texts(n + nv), 'ultrachat'
-        except ConnectionError:
-            if config.data == 'ultrachat': raise
-            print('UltraChat is not reachable: using the offline corpus instead')
-    if texts is None:
-        corpus = offline_corpus()[:]['text']
-        half = len(corpus) // 2                                   # the second half is the stand-in embedding's
-        if n + nv > half: raise ValueError(f"the offline corpus has {half:,} documents for experiments; {n + nv:,} were asked for")
-        texts = corpus[:n + nv]
-    return ContextKVData(token_stream(texts[:n], tokenizer), token_stream(texts[n:n + nv], tokenizer), source, n, nv)
-
-# %% ../../nbs/06a_context_kv_attention.ipynb #53faf63e
-def memory_usage() -> dict:
-    "`{'cpu_gb', 'gpu_gb'}`: resident CPU memory of this process and allocated CUDA memory, in GB (10⁹ bytes)."
-    cpu = None
-    try:
-        for line in Path('/proc/self/status').read_text().splitlines():
-            if line.startswith('VmRSS:'): cpu = int(line.split()[1]) * 1024
-    except OSError: pass
-    if cpu is None:
-        import resource, sys
-        cpu = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == 'darwin' else 1024)
-    gpu = torch.cuda.memory_allocated() if torch.cuda.is_available() else 0
-    return dict(cpu_gb=cpu / 1e9, gpu_gb=gpu / 1e9)
