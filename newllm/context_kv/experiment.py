@@ -259,7 +259,8 @@ def final_table(self: ContextKVResult) -> str:
 def memory_table(self: ContextKVResult) -> str:
     "CPU and GPU memory at each stage beside the seed's (GB)."
     return markdown_table(['stage', 'seed CPU (GB)', 'seed GPU (GB)', 'CPU (GB)', 'GPU (GB)'],
-                          [[k, *(SEED_REPORT['memory'].get(k) or ('', '')), f"{v['cpu_gb']:.2f}", f"{v['gpu_gb']:.2f}"]
+                          [[k, *(f'{x:.1f}' for x in SEED_REPORT['memory'].get(k, ())), *([''] * 2 * (k not in SEED_REPORT['memory'])),
+                            f"{v['cpu_gb']:.2f}", f"{v['gpu_gb']:.2f}"]
                            for k, v in self.memory.items()])
 
 @patch
