@@ -6,7 +6,7 @@ import pytest, torch
 
 from newllm.experiments.presets import (PRESETS, EXPERIMENT_PRESETS, GPU_VARIANTS, MIN_SEGMENTS, get_preset, gpu_preset, memory_segments,
                             select_preset)
-from newllm.distill.model import DISTILL_PRESETS
+from newllm.distill.experiment import PRESETS as DISTILL_PRESETS
 from newllm.continuous.lct import LCT_PRESETS
 from newllm.context_kv.model import CONTEXT_KV_PRESETS
 
@@ -34,7 +34,7 @@ def test_distill_presets_read_the_memory(preset):
 def test_every_table_has_the_gpu_presets(table):
     for name, (base, extra) in GPU_VARIANTS.items():
         cfg = select_preset(table, name)
-        assert cfg.preset == name and cfg.precision == extra['precision'], cfg
+        assert cfg.preset == name and getattr(cfg, 'train', cfg).precision == extra['precision'], cfg   # training settings may live in `train`
 
 
 def test_the_gpu_picks_the_preset():

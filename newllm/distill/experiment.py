@@ -53,6 +53,8 @@ def _history(d: dict | None) -> History | None:
     if d is None: return None
     d = dict(d)
     info = {**{k: d.pop(k) for k in ('groups', 'alpha', 'alpha_steps') if k in d}, **d.get('info', {})}
+    if any('distill_loss' in r for r in d['records']):                    # a distillation: its training loss was `distill_loss`
+        d.update(monitor='val_mse', loss_name='mse', records=[{'train_loss': r.pop('distill_loss'), **r} for r in map(dict, d['records'])])
     return History.from_dict({**d, 'info': info})
 
 @dataclass
@@ -185,7 +187,7 @@ def stage_table(self: DistillResult) -> str:
         s = seed.get(k)
         rows.append((STAGE_LABELS.get(k, k), p['sliding_window'], p['segment'], p['segment_memory'],
                      '—' if k == 'baseline' else _change(p['sliding_window'], base),
-                     s if s is not None else 'not reported', '—' if s is None or k == 'baseline' else _change(s, seed['baseline'])))
+                     f'{s:,.2f}' if s is not None else 'not reported', '—' if s is None or k == 'baseline' else _change(s, seed['baseline'])))
     return markdown_table(['stage', 'sliding-window PPL', 'segment PPL (each alone)', 'segment PPL (memory carried)',
                            'change (sliding window)', 'seed 002 PPL', 'seed 002 change'], rows)
 
