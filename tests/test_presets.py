@@ -6,7 +6,7 @@ import pytest, torch
 
 from newllm.experiments.presets import (PRESETS, EXPERIMENT_PRESETS, GPU_VARIANTS, MIN_SEGMENTS, get_preset, gpu_preset, memory_segments,
                             select_preset)
-from newllm.distill.model import DISTILL_PRESETS
+from newllm.distill.experiment import PRESETS as DISTILL_PRESETS
 from newllm.continuous.lct import LCT_PRESETS
 from newllm.context_kv.experiment import PRESETS as CONTEXT_KV_PRESETS
 
