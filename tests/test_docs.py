@@ -22,7 +22,7 @@ class _Links(HTMLParser):
         super().__init__(); self.hrefs, self.ids, self.texts = [], set(), []
     def handle_data(self, data): self.texts.append(data)
     @property
-    def text(self): return ' '.join(' '.join(self.texts).split())
+    def text(self): return ''.join(''.join(self.texts).split())   # without whitespace (tags split words unevenly)
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if a.get('id'): self.ids.add(a['id'])
@@ -204,9 +204,9 @@ def test_exported_symbols_have_docstrings():
 
 
 def _plain(md: str) -> str:
-    "Markdown's words as a page shows them (no backticks, emphasis or link targets), whitespace collapsed."
+    "Markdown's text as a page shows it (no backticks, emphasis or link targets), without whitespace."
     md = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', md)
-    return ' '.join(re.sub(r'[`*]', '', md).split())
+    return ''.join(re.sub(r'[`*]', '', md).split())
 
 
 def test_exported_symbols_are_documented_on_their_pages(site):
@@ -217,7 +217,7 @@ def test_exported_symbols_are_documented_on_their_pages(site):
     nbs = _module_notebooks()
     missing = []
     for m, n, _, node in _exported():
-        doc = _plain((ast.get_docstring(node) or '').split('\n\n')[0])[:60]
+        doc = _plain((ast.get_docstring(node) or '').split('\n\n')[0])[:50]
         shown = [pages.get(page_name(nb)) for nb in nbs[m]]
         if not any(p is not None and (n in p.ids or n.lower() in p.ids) and doc in p.text for p in shown):
             missing.append(f'{m}.{n} ({", ".join(page_name(nb) for nb in nbs[m])})')

@@ -225,6 +225,7 @@ def _footer_html(pages: list[DocPage], i: int) -> str:
     nxt = f'<a href="{pages[i+1].name}">{_esc(pages[i+1].title)} →</a>' if i + 1 < len(pages) else '<span></span>'
     return f'<footer class="nl-footer">{prev}{nxt}</footer>'
 
+# %% ../../nbs/09b_docs.ipynb #85bd64d1
 _HREF = re.compile(r'(href=")([^"]*)(")')
 _HEADING_ID = re.compile(r'(<h[1-6][^>]*\sid=")([^"]+)("[^>]*>)')
 
