@@ -22,7 +22,7 @@ class _Links(HTMLParser):
         super().__init__(); self.hrefs, self.ids, self.texts = [], set(), []
     def handle_data(self, data): self.texts.append(data)
     @property
-    def text(self): return ''.join(''.join(self.texts).split())   # without whitespace (tags split words unevenly)
+    def text(self): return ''.join(''.join(self.texts).replace('*', '').split())   # as `_plain`: no whitespace, no asterisks
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if a.get('id'): self.ids.add(a['id'])
@@ -204,7 +204,7 @@ def test_exported_symbols_have_docstrings():
 
 
 def _plain(md: str) -> str:
-    "Markdown's text as a page shows it (no backticks, emphasis or link targets), without whitespace."
+    "Markdown's text as a page shows it (no backticks or link targets), without whitespace and asterisks (emphasis or not)."
     md = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', md)
     return ''.join(re.sub(r'[`*]', '', md).split())
 
