@@ -1,6 +1,7 @@
 """The docs: the offline site (`newllm-docs html`) builds a page per notebook with working links; README.md,
 nbs/sidebar.yml and nbs/nbdev.yml are current; the Quarto config and the GitHub workflows are well-formed; every
-exported function and class is documented (docstring, `show_doc` in its notebook, docments-style parameters)."""
+exported function and class is documented (docstring, docments-style parameters, and its documentation on the rendered
+page of its notebook: an explicit `show_doc` or nbdev's automatic one)."""
 import ast, inspect, importlib, json, os, re, subprocess, sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,9 +17,12 @@ NBS = ROOT/'nbs'
 # ---------------------------------------------------------------- the offline site
 
 class _Links(HTMLParser):
-    "Every href and every id of a page."
+    "Every href, every id and the text of a page."
     def __init__(self):
-        super().__init__(); self.hrefs, self.ids = [], set()
+        super().__init__(); self.hrefs, self.ids, self.texts = [], set(), []
+    def handle_data(self, data): self.texts.append(data)
+    @property
+    def text(self): return ''.join(''.join(self.texts).replace('*', '').split())   # as `_plain`: no whitespace, no asterisks
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if a.get('id'): self.ids.add(a['id'])
@@ -164,11 +168,12 @@ def test_workflows():
 # ---------------------------------------------------------------- every exported symbol documented
 
 def _module_notebooks():
-    "module name -> the notebooks its cells come from (the `# %% ../nbs/NAME.ipynb` markers nbdev_export writes)."
+    "module name (e.g. 'tools.docs') -> the notebooks its cells come from (the `# %% ../nbs/NAME.ipynb` markers nbdev_export writes)."
     res = {}
-    for py in sorted((ROOT/'newllm').glob('*.py')):
-        if py.name.startswith('_'): continue
-        res[py.stem] = sorted(set(re.findall(r'^# %% \.\./nbs/(\S+\.ipynb)', py.read_text(), re.M)))
+    for py in sorted((ROOT/'newllm').rglob('*.py')):
+        rel = py.relative_to(ROOT/'newllm')
+        if any(part.startswith('_') for part in rel.parts): continue
+        res['.'.join(rel.with_suffix('').parts)] = sorted(set(re.findall(r'^# %% (?:\.\./)+nbs/(\S+\.ipynb)', py.read_text(), re.M)))
     return res
 
 
@@ -176,7 +181,7 @@ def _exported():
     "(module, name, obj, ast node) for every function and class in a module's `__all__` that the module defines."
     out = []
     for mod_name in _module_notebooks():
-        src = (ROOT/'newllm'/f'{mod_name}.py').read_text()
+        src = (ROOT/'newllm'/Path(*mod_name.split('.'))).with_suffix('.py').read_text()
         tree = ast.parse(src)
         names = set()
         for node in tree.body:
@@ -189,16 +194,6 @@ def _exported():
     return out
 
 
-def _shown(notebooks):
-    names = set()
-    for nb in notebooks:
-        cells = json.loads((NBS/nb).read_text())['cells']
-        for c in cells:
-            if c['cell_type'] == 'code':
-                names |= set(re.findall(r'^\s*show_doc\(\s*([\w.]+)\s*[,)]', ''.join(c['source']), re.M))
-    return names
-
-
 def _fail_if(missing, what):
     assert not missing, f'{len(missing)} exported symbol(s) {what} (fix them in their notebooks): ' + ', '.join(missing)
 
@@ -208,16 +203,31 @@ def test_exported_symbols_have_docstrings():
     _fail_if(missing, 'lack a docstring')
 
 
-def test_exported_symbols_have_show_doc():
+def _plain(md: str) -> str:
+    "Markdown's text as a page shows it (no backticks or link targets), without whitespace and asterisks (emphasis or not)."
+    md = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', md)
+    return ''.join(re.sub(r'[`*]', '', md).split())
+
+
+def test_exported_symbols_are_documented_on_their_pages(site):
+    """Every exported function and class has its documentation on the rendered page of its notebook: a heading with its
+    name as anchor, and its docstring. nbdev's automatic `show_doc` provides it; an explicit `show_doc` cell is needed
+    only where it adds something (a method, or a different place on the page)."""
+    _, pages, _ = site
     nbs = _module_notebooks()
-    shown = {m: _shown(nbs[m]) for m in nbs}
-    missing = [f'{m}.{n}' for m, n, _, _ in _exported() if n not in shown[m]]
-    _fail_if(missing, 'have no show_doc in their notebook')
+    missing = []
+    for m, n, _, node in _exported():
+        doc = _plain((ast.get_docstring(node) or '').split('\n\n')[0])[:50]
+        shown = [pages.get(page_name(nb)) for nb in nbs[m]]
+        if not any(p is not None and (n in p.ids or n.lower() in p.ids) and doc in p.text for p in shown):
+            missing.append(f'{m}.{n} ({", ".join(page_name(nb) for nb in nbs[m])})')
+    _fail_if(missing, 'are not documented on their pages')
 
 
 def _undocumented_params(obj):
     from fastcore.docments import docments
     if isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, '_fields'): return []   # NamedTuple: fields
+    if isinstance(obj, type) and obj.__init__ is object.__init__: return []   # no constructor of its own: no parameters
     try: d = docments(obj, full=True)
     except Exception as e: return [f'<docments failed: {type(e).__name__}>']
     return [k for k, v in d.items() if k not in ('self', 'cls', 'return') and not v['docment']]

@@ -67,13 +67,13 @@ def _requirement_names(key: str) -> set:
 
 
 def test_runtime_requirements_are_exactly_what_the_package_imports():
-    runtime = [p for p in (ROOT/'newllm').rglob('*.py') if p.relative_to(ROOT/'newllm').as_posix() not in ('tools/docs.py', 'tools/harness.py')]
+    runtime = [p for p in (ROOT/'newllm').rglob('*.py') if p.relative_to(ROOT/'newllm').as_posix() not in ('tools/docs.py', 'tools/docs_pages.py', 'tools/harness.py')]
     assert _imported_distributions(runtime) == _requirement_names('requirements')
     # the lm-evaluation-harness adapter comes with the eval extra
     eval_only = _imported_distributions([ROOT/'newllm'/'tools'/'harness.py']) - _requirement_names('requirements')
     assert eval_only <= _requirement_names('eval_requirements'), eval_only
     # the docs tooling (newllm-docs) comes with the dev extra
-    docs_only = _imported_distributions([ROOT/'newllm'/'tools'/'docs.py']) - _requirement_names('requirements')
+    docs_only = _imported_distributions([ROOT/'newllm'/'tools'/'docs.py', ROOT/'newllm'/'tools'/'docs_pages.py']) - _requirement_names('requirements')
     assert docs_only <= _requirement_names('dev_requirements') | {'traitlets'}, docs_only   # traitlets: nbconvert's own
     assert {'jupyterlab', 'ipywidgets'} <= _requirement_names('notebook_requirements')
     assert (ROOT/'LICENSE').read_text().lstrip().startswith('Apache License') and 'Version 2.0' in (ROOT/'LICENSE').read_text()

@@ -16,7 +16,8 @@ __all__ = ['RESULT_FORMAT', 'format_value', 'markdown_table', 'Result', 'result_
            'ExperimentSpec']
 
 # %% ../../nbs/04b_results.ipynb #9c4cc1a1
-def format_value(v) -> str:
+def format_value(v, # a number, bool, None or anything `str` can print
+                ) -> str:
     "A table cell as the seed reports print it: thousands separators, one decimal, small values to 3 significant digits; None/NaN → '–'."
     if v is None or (isinstance(v, float) and math.isnan(v)): return '–'
     if isinstance(v, bool): return 'yes' if v else 'no'

@@ -17,22 +17,33 @@ from ..training.learner import TrainConfig, Learner, lm_batch_loss, seed_everyth
 from ..layers.infini import CompressiveAttention
 from ..layers.pythia import PythiaAttention
 from ..experiments.presets import select_preset, default_preset, in_nbdev_test
+from ..experiments.results import markdown_table
 
 # %% auto #0
-__all__ = ['FULL_MODELS', 'BENCH_PRESETS', 'PEAK_BF16_TFLOPS', 'BenchConfig', 'select_bench_preset', 'synchronize', 'timed',
-           'bench_tokens', 'peak_memory', 'attention_flops', 'flops_per_token', 'peak_tflops', 'bench_training',
-           'state_bytes', 'bench_scaling', 'bench_lct', 'training_table', 'scaling_table', 'lct_table', 'format_result',
-           'plot_scaling', 'build_parser', 'run_bench', 'main']
+__all__ = ['FULL_MODELS', 'BENCH_PRESETS', 'PEAK_BF16_TFLOPS', 'bench_train_config', 'BenchConfig', 'select_bench_preset',
+           'synchronize', 'timed', 'bench_tokens', 'peak_memory', 'attention_flops', 'flops_per_token', 'peak_tflops',
+           'bench_training', 'state_bytes', 'bench_scaling', 'bench_lct', 'training_table', 'scaling_table',
+           'lct_table', 'format_result', 'plot_scaling', 'build_parser', 'run_bench', 'main']
 
 # %% ../../nbs/09a_bench.ipynb #950aa4bc
 FULL_MODELS = ('pythia', 'infini', 'full_infini', 'multi_memory', 'hierarchical')
 
+def bench_train_config(batch_size: int = 2, # training benchmark: samples per step
+                       **kwargs) -> TrainConfig:
+    """The training engine's settings of a benchmark: `TrainConfig` without progress bars.
+
+    Parameters
+    ----------
+    kwargs
+        other `TrainConfig` fields (device, precision, compile, ...)
+    """
+    return TrainConfig(batch_size=batch_size, progress=False, **kwargs)
+
 @dataclass(frozen=True)
 class BenchConfig:
-    "What `newllm-bench` measures and at which sizes."
+    "What `newllm-bench` measures and at which sizes; `train` holds the training engine's settings."
     preset: str = 'custom'          # the preset's name
     models: tuple = FULL_MODELS     # models of the training benchmark
-    batch_size: int = 2             # training benchmark: samples per step
     seq_length: int = 512           # training benchmark: tokens per sample
     steps: int = 5                  # timed training steps per model
     warmup: int = 1                 # untimed steps per model first
@@ -42,17 +53,15 @@ class BenchConfig:
     repeats: int = 3                # timed calls per model and length (median)
     train_max_length: int | None = 2048   # training steps only up to this length (None: all)
     data: str = 'offline'           # 'offline' (real tokens) or 'random' (pure timing)
-    device: str = 'auto'            # 'auto' (CUDA when available), 'cpu', 'cuda', ...
-    precision: str = 'auto'         # 'auto' (from the hardware, `newllm.training.precision`), 'bf16', 'fp16' or 'fp32'
-    compile: bool = False           # torch.compile the models (training benchmark)
     model_options: dict = field(default_factory=dict)   # create_model options for every model (each takes those it knows)
+    train: TrainConfig = field(default_factory=bench_train_config)   # batch_size (training benchmark: samples per step), device, precision, compile
 
 BENCH_PRESETS: dict[str, BenchConfig] = {
-    'smoke': BenchConfig(preset='smoke', models=('pythia', 'infini', 'full_infini'), batch_size=2, seq_length=64, steps=2,
+    'smoke': BenchConfig(preset='smoke', models=('pythia', 'infini', 'full_infini'), seq_length=64, steps=2,
                          lengths=(64, 128, 256), repeats=1, train_max_length=None,
                          model_options=dict(hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64, segment_length=32)),
     'cpu': BenchConfig(preset='cpu', steps=12, repeats=5),   # a busy 2-core machine needs more samples for a stable median
-    'colab_l4': BenchConfig(preset='colab_l4', batch_size=8, steps=10, warmup=3, repeats=5, train_max_length=None),
+    'colab_l4': BenchConfig(preset='colab_l4', train=bench_train_config(8), steps=10, warmup=3, repeats=5, train_max_length=None),
 }
 
 # %% ../../nbs/09a_bench.ipynb #930c97c5
@@ -190,9 +199,18 @@ def _median(xs): return float(statistics.median(xs))
 
 def _learner(model: nn.Module, device: torch.device, precision: str, compile: bool, seed: int) -> Learner:
     "The training engine set up for `model` (no data): its `one_batch` is the real training step."
-    cfg = TrainConfig(device=str(device), precision=precision, compile=compile, seed=seed, progress=False)
+    cfg = bench_train_config(device=str(device), precision=precision, compile=compile, seed=seed)
     return Learner(model, None, lm_batch_loss, None, cfg).setup()
 
+def _device_name(dev: torch.device) -> str:
+    if dev.type == 'cuda': return torch.cuda.get_device_name(dev)
+    import platform
+    name = platform.processor() or platform.machine()
+    try: name = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): pass
+    return f'cpu ({name}, {torch.get_num_threads()} threads)'
+
+# %% ../../nbs/09a_bench.ipynb #29382de6
 def bench_training(models: Sequence[str] = FULL_MODELS, # create_model names (optionally 'name:key=value')
                    batch_size: int = 2, # samples per step
                    seq_length: int = 512, # tokens per sample
@@ -242,14 +260,6 @@ def bench_training(models: Sequence[str] = FULL_MODELS, # create_model names (op
     return dict(benchmark='training', device=_device_name(dev), threads=torch.get_num_threads(), batch_size=batch_size,
                 seq_length=seq_length, steps=steps, warmup=warmup, data=data, precision=precision, compile=compile,
                 peak_tflops=top, model_options=options, results=results)
-
-def _device_name(dev: torch.device) -> str:
-    if dev.type == 'cuda': return torch.cuda.get_device_name(dev)
-    import platform
-    name = platform.processor() or platform.machine()
-    try: name = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): pass
-    return f'cpu ({name}, {torch.get_num_threads()} threads)'
 
 # %% ../../nbs/09a_bench.ipynb #57fd90d2
 def state_bytes(model: nn.Module, # a `TransformerLM` (after a forward pass, for memory layers)
@@ -339,42 +349,35 @@ def bench_lct(seq_length: int = 128, # tokens per sample
     return dict(benchmark='lct', **out)
 
 # %% ../../nbs/09a_bench.ipynb #7c0b2ac3
-def _fmt(v, digits=3):
-    if v is None: return '–'
-    if isinstance(v, bool): return 'yes' if v else 'no'
-    if isinstance(v, int): return f'{v:,}'
-    if isinstance(v, float): return f'{v:,.1f}' if abs(v) >= 100 else f'{v:.{digits}g}'
-    return str(v)
-
-def _table(header, rows) -> str:
-    lines = ['| ' + ' | '.join(header) + ' |', '|' + '|'.join('---' for _ in header) + '|']
-    return '\n'.join(lines + ['| ' + ' | '.join(_fmt(c) for c in r) + ' |' for r in rows])
-
 def _mib(b): return None if b is None else b / 2**20
+def _ratio(x): return '–' if x is None else f'{x:.2f}×'   # ratios keep two decimals (`markdown_table` prints one from 1 up)
+def _secs(x): return '–' if x is None else f'{x:.3g}'      # seconds to 3 significant digits
 
 def training_table(result: dict, # from `bench_training`
                   ) -> str:
     "Markdown table of `bench_training`'s result."
     gpu = result['peak_tflops'] is not None
     head = ['model', 'parameters', 'median step (s)', 'tokens/s', 'vs pythia'] + (['TFLOP/s', 'MFU', 'seed epoch (s)'] if gpu else [])
-    rows = [[n, r['parameters'], r['median_s'], r['tokens_per_s'], r.get('ratio_to_pythia')]
+    rows = [[n, r['parameters'], _secs(r['median_s']), r['tokens_per_s'], _ratio(r.get('ratio_to_pythia'))]
             + ([r['achieved_tflops'], r['mfu'], r['seed_epoch_s']] if gpu else []) for n, r in result['results'].items()]
-    return _table(head, rows)
+    return markdown_table(head, rows)
 
 # %% ../../nbs/09a_bench.ipynb #acf43fd4
 def scaling_table(result: dict, # from `bench_scaling`
                  ) -> str:
     "Markdown table of `bench_scaling`'s result."
     head = ['model', 'tokens', 'forward (s)', '× first', 'train step (s)', 'forward peak (MiB)', 'train peak (MiB)', 'state (bytes)']
-    return _table(head, [[r['model'], r['seq_length'], r['forward_s'], r['forward_vs_first'], r['train_step_s'],
-                          _mib(r['forward_peak_bytes']), _mib(r['train_peak_bytes']), r['state_bytes']] for r in result['rows']])
+    return markdown_table(head, [[r['model'], r['seq_length'], _secs(r['forward_s']), _ratio(r['forward_vs_first']),
+                                  _secs(r['train_step_s']), _mib(r['forward_peak_bytes']), _mib(r['train_peak_bytes']),
+                                  r['state_bytes']] for r in result['rows']])
 
 # %% ../../nbs/09a_bench.ipynb #69ed7dce
 def lct_table(result: dict, # from `bench_lct`
              ) -> str:
     "Markdown table of `bench_lct`'s result."
-    return _table(['method', 'seconds per epoch'], [['sequential', result['sequential_seconds_per_epoch']],
-                                                    ['LCT', result['lct_seconds_per_epoch']], ['speed-up', result['ratio']]])
+    return markdown_table(['method', 'seconds per epoch'], [['sequential', _secs(result['sequential_seconds_per_epoch'])],
+                                                            ['LCT', _secs(result['lct_seconds_per_epoch'])],
+                                                            ['speed-up', _ratio(result['ratio'])]])
 
 # %% ../../nbs/09a_bench.ipynb #0e9ef958
 def format_result(result: dict, # from `bench_training`, `bench_scaling` or `bench_lct`
@@ -463,13 +466,13 @@ def run_bench(argv: Sequence[str] | None = None, # command-line arguments; None:
     cfg = select_bench_preset(a.preset)
     try: opts = {**cfg.model_options, **_parse_options(a.option)}
     except ValueError as e: parser.error(str(e))
-    device, precision, data = a.device or cfg.device, a.precision or cfg.precision, a.data or cfg.data
+    device, precision, data = a.device or cfg.train.device, a.precision or cfg.train.precision, a.data or cfg.data
     try: resolve_precision(precision, device)
     except ValueError as e: parser.error(str(e))
     if a.command == 'training':
-        result = bench_training(a.models or cfg.models, a.batch_size or cfg.batch_size, a.seq_length or cfg.seq_length,
+        result = bench_training(a.models or cfg.models, a.batch_size or cfg.train.batch_size, a.seq_length or cfg.seq_length,
                                 a.steps or cfg.steps, cfg.warmup if a.warmup is None else a.warmup, device, precision,
-                                a.compile or cfg.compile, data, a.seed, a.peak_tflops, opts)
+                                a.compile or cfg.train.compile, data, a.seed, a.peak_tflops, opts)
     elif a.command == 'scaling':
         limit = None if a.train_all else (cfg.train_max_length if a.train_max_length is None else a.train_max_length)
         result = bench_scaling(a.models or cfg.scaling_models, a.lengths or cfg.lengths, a.batch_size or cfg.scaling_batch_size,

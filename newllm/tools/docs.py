@@ -5,422 +5,20 @@
 # %% ../../nbs/09b_docs.ipynb #5902af0a
 from __future__ import annotations
 import argparse, ast, contextlib, functools, json, os, re, shutil, sys, time
-from configparser import ConfigParser
 from dataclasses import dataclass, field
 from pathlib import Path
 
 try: import nbformat     # a dev dependency: `main` says how to get it when it is missing
 except ImportError: nbformat = None
 
+from .docs_pages import (project_root, project_settings, site_url, page_name, notebook_section, doc_notebooks,
+                                     sidebar_yaml, nbdev_yaml, quarto_yaml, write_sidebar, notebook_markdown, readme_markdown,
+                                     write_readme, write_results, results_current, _root, _MERMAID)
+from ..colab import sync_colab_cells
+
 # %% auto #0
-__all__ = ['RESULTS_START', 'RESULTS_END', 'RESULT_READERS', 'EXPERIMENTS_START', 'EXPERIMENTS_END', 'SAVED_START', 'SAVED_END',
-           'project_root', 'project_settings', 'site_url', 'page_name', 'notebook_section', 'doc_notebooks',
-           'sidebar_yaml', 'nbdev_yaml', 'quarto_yaml', 'write_sidebar', 'notebook_markdown', 'readme_markdown',
-           'write_readme', 'results_table', 'experiments_list', 'results_current', 'write_results', 'result_plots',
-           'result_tables', 'saved_results_markdown', 'headline_plot', 'write_result_plots', 'fix_markdown',
-           'process_notebook', 'DocPage', 'DocsBuild', 'doc_pages', 'mathjax_url', 'local_href', 'page_html',
-           'build_html', 'stale_files', 'main']
-
-# %% ../../nbs/09b_docs.ipynb #1cac2905
-def project_root(start: Path | str = '.', # where to start looking
-                ) -> Path:
-    "The folder holding `settings.ini`, searching upwards from `start`."
-    p = Path(start).resolve()
-    for d in (p, *p.parents):
-        if (d/'settings.ini').exists(): return d
-    raise FileNotFoundError(f"no settings.ini in {p} or above: run this inside a newllm checkout")
-
-def _root(root) -> Path: return project_root() if root is None else Path(root).resolve()
-
-def project_settings(root: Path | str | None = None, # the checkout (default: found from the working directory)
-                    ) -> dict:
-    "The `[DEFAULT]` section of `settings.ini` as a plain dict."
-    cfg = ConfigParser(delimiters=['='], interpolation=None)
-    cfg.read(_root(root)/'settings.ini', encoding='utf-8')
-    return dict(cfg['DEFAULT'])
-
-def site_url(root: Path | str | None = None, # the checkout
-             settings: dict | None = None, # `project_settings(root)`, when already read
-            ) -> str:
-    "Where `nbdev_docs` publishes the site (`doc_host` + `doc_baseurl`), ending in `/`."
-    s = settings or project_settings(root)
-    return '/'.join(p for p in (s['doc_host'].rstrip('/'), s.get('doc_baseurl', '').strip('/')) if p) + '/'
-
-# %% ../../nbs/09b_docs.ipynb #f10f5684
-def page_name(notebook: Path | str, # a notebook path or file name
-             ) -> str:
-    "The docs page of `notebook`, named as nbdev names it: `02a_model.ipynb` → `model.html`."
-    name = Path(notebook).name
-    if not name.endswith('.ipynb'): raise ValueError(f"expected a notebook file name ending in .ipynb, got {name!r}")
-    return re.sub(r'^\d+[a-zA-Z0-9]*_', '', name.lower())[:-len('.ipynb')] + '.html'
-
-def notebook_section(notebook: Path | str, # a notebook path or file name
-                    ) -> str | None:
-    "`'Library'` for notebooks numbered 00–09, `'Experiments'` for 10 and above, None for unnumbered ones (the front page)."
-    m = re.match(r'(\d+)', Path(notebook).name)
-    if not m: return None
-    return 'Library' if int(m.group(1)) < 10 else 'Experiments'
-
-def doc_notebooks(root: Path | str | None = None, # the checkout
-                 ) -> list[Path]:
-    "Every notebook that gets a page, in site order: `index.ipynb`, other unnumbered ones, then by number."
-    nbs = _root(root)/project_settings(root).get('nbs_path', 'nbs')
-    files = [p for p in nbs.glob('*.ipynb') if not p.name.startswith(('_', '.'))]
-    return sorted(files, key=lambda p: (p.name != 'index.ipynb', notebook_section(p) is not None, p.name))
-
-# %% ../../nbs/09b_docs.ipynb #3f685eea
-def sidebar_yaml(root: Path | str | None = None, # the checkout
-                ) -> str:
-    "The text of `nbs/sidebar.yml`: the front page, then a Library and an Experiments section in notebook order."
-    import yaml
-    top, sections = [], {}
-    for p in doc_notebooks(root):
-        s = notebook_section(p)
-        if s is None: top.append(p.name)
-        else: sections.setdefault(s, []).append(p.name)
-    contents = top + [{'section': s, 'contents': names} for s, names in sections.items()]
-    head = '# Written by `newllm-docs sidebar` from the notebooks in nbs/ (settings.ini: custom_sidebar = True).\n'
-    return head + yaml.dump({'website': {'sidebar': {'contents': contents}}}, sort_keys=False, indent=2,
-                            default_flow_style=False)
-
-def nbdev_yaml(root: Path | str | None = None, # the checkout
-              ) -> str:
-    "The text of `nbs/nbdev.yml` exactly as `nbdev_docs` writes it from `settings.ini`."
-    from nbdev.quarto import _nbdev_yml
-    s = project_settings(root)
-    return _nbdev_yml.format(title=s.get('title', s['lib_name']), description=s['description'], branch=s['branch'],
-                             git_url=s['git_url'], doc_host=s['doc_host'], doc_baseurl=s['doc_baseurl'],
-                             doc_path=Path(s.get('doc_path', '_docs')).name)
-
-_NAVBAR_GITHUB = re.compile(r'(- icon: github\n\s*href: )(\S+)')
-
-def quarto_yaml(root: Path | str | None = None, # the checkout
-               ) -> str:
-    "The text of `_quarto.yml` with the navbar's GitHub link set to `git_url` of `settings.ini`."
-    root = _root(root)
-    text = (root/'_quarto.yml').read_text()
-    if not _NAVBAR_GITHUB.search(text): raise ValueError(f"{root/'_quarto.yml'}: no navbar entry `- icon: github` with an `href:`")
-    return _NAVBAR_GITHUB.sub(lambda m: m.group(1) + project_settings(root)['git_url'], text)
-
-def write_sidebar(root: Path | str | None = None, # the checkout
-                 ) -> list[Path]:
-    "Write `nbs/sidebar.yml`, `nbs/nbdev.yml` and the navbar link of `_quarto.yml`; returns their paths."
-    root = _root(root)
-    nbs = root/project_settings(root).get('nbs_path', 'nbs')
-    (nbs/'sidebar.yml').write_text(sidebar_yaml(root))
-    (nbs/'nbdev.yml').write_text(nbdev_yaml(root))
-    (root/'_quarto.yml').write_text(quarto_yaml(root))
-    return [nbs/'sidebar.yml', nbs/'nbdev.yml', root/'_quarto.yml']
-
-# %% ../../nbs/09b_docs.ipynb #109d8e13
-_DIRECTIVE = re.compile(r'^\s*#\|.*\n?', re.M)
-_MERMAID = re.compile(r'^(\s*)```\s*\{mermaid\}\s*$', re.M)
-
-def _visible_cells(nb):
-    "Cells a reader sees: no `#| hide` cells, directives stripped."
-    for cell in nb.cells:
-        src = cell.source
-        if cell.cell_type == 'code' and re.search(r'^\s*#\|\s*hide\b', src, re.M): continue
-        cell = nbformat.from_dict(dict(cell))
-        cell.source = _DIRECTIVE.sub('', src).strip('\n')
-        if cell.cell_type == 'markdown': cell.source = _MERMAID.sub(r'\1```mermaid', cell.source)
-        yield cell
-
-def notebook_markdown(path: Path | str, # the notebook
-                     ) -> str:
-    "Markdown of a notebook as readers see it (hidden cells and nbdev directives removed, no outputs)."
-    from nbconvert import MarkdownExporter
-    nb = nbformat.read(str(path), as_version=4)
-    nb.metadata['language_info'] = {'name': 'python'}    # code blocks tagged ```python (nbdev_clean drops language_info)
-    nb.cells = list(_visible_cells(nb))
-    for c in nb.cells:
-        if c.cell_type == 'code': c.outputs = []
-    body, _ = MarkdownExporter().from_notebook_node(nb)
-    return re.sub(r'\n{3,}', '\n\n', body).strip() + '\n'
-
-def readme_markdown(root: Path | str | None = None, # the checkout
-                   ) -> str:
-    "README.md's text: `nbs/index.ipynb` as markdown, its images (`results/…`) linked from the repository's root."
-    return notebook_markdown(_root(root)/'nbs'/'index.ipynb').replace('](results/', '](nbs/results/')
-
-def write_readme(root: Path | str | None = None, # the checkout
-                ) -> Path:
-    "Write `README.md` from `nbs/index.ipynb` (after `write_results`, and `sync_colab_cells` for the experiment notebooks); returns its path."
-    from newllm.colab import sync_colab_cells
-    root = _root(root)
-    sync_colab_cells(root)
-    write_results(root)
-    out = root/'README.md'
-    out.write_text(readme_markdown(root))
-    return out
-
-# %% ../../nbs/09b_docs.ipynb #eec762b9
-RESULTS_START, RESULTS_END = '<!-- RESULTS START -->', '<!-- RESULTS END -->'
-
-def _runner_rows(r: dict) -> list[tuple[str, str]]:
-    "Experiments 10 and 11 (`newllm.experiments.runner`): best validation PPL, training speed and the reversal gap per model."
-    from newllm.experiments.runner import ExperimentResult
-    res = ExperimentResult.from_dict(r)
-    rows = []
-    for m in res.models:
-        txt = (f"val PPL {m.best_val_ppl:,.1f} (epoch {m.best_epoch}), "
-               f"training speed {res.relative_speed(m):.2f}× {res.baseline.label}'s")
-        if m.reversal: txt += f", reversal gap {m.reversal['gap']:+,.1f}"
-        rows.append((m.label, txt))
-    return rows
-
-def _distill_rows(r: dict) -> list[tuple[str, str]]:
-    "Experiment 12: sliding-window PPL at each stage."
-    names = dict(baseline='original model', distilled='after distillation', finetuned='after fine-tuning',
-                 control='original, fine-tuned the same way', adapter='Parallel Adapter')
-    return [(names.get(k, k), f"PPL {v['sliding_window']:,.1f} (segments {v['segment']:,.1f})") for k, v in r['ppl'].items()]
-
-def _context_kv_rows(r: dict) -> list[tuple[str, str]]:
-    "Experiment 13: phase 1 convergence, phase 2 best validation PPL, and the KV cache at 100k tokens."
-    recs = r['phase2']['records']
-    best = min(recs, key=lambda x: x['val_ppl'])
-    log = r['phase1']['log']
-    rows = [('phase 1 (OACD)', f"{log[-1]['convergence'] * 100:.0f}% of contexts converged, stopped at iteration {r['phase1']['early_stop']}"),
-            ('phase 2', f"val PPL {best['val_ppl']:,.1f} (epoch {best['epoch']})")]
-    if r.get('kv'):
-        n = max(r['kv'], key=int); k = r['kv'][n]
-        rows.append((f'attention at {int(n):,} tokens', f"Context-KV attends to {k['ckv_attended']:,} entries "
-                                                        f"(stores {k['ckv_stored']:,}); full attention to {k['full_attended']:,}"))
-    return rows
-
-def _lct_rows(r: dict) -> list[tuple[str, str]]:
-    "Experiment 14: LCT's speed-up and each training mode's validation PPL."
-    s = r['speed']
-    rows = [('LCT vs sequential', f"{s['sequential_seconds_per_epoch']:.1f} → {s['lct_seconds_per_epoch']:.1f} s/epoch "
-                                  f"({s['ratio']:.1f}× faster, seq {s['seq_length']})")]
-    for name, m in r['modes'].items():
-        best = min(m['history']['records'], key=lambda x: x['val_ppl'])
-        rows.append((name, f"val PPL {best['val_ppl']:,.1f} (epoch {best['epoch']})"))
-    return rows
-
-def _passkey_rows(r: dict) -> list[tuple[str, str]]:
-    "Experiment 15: passkey exact match at each length per model, and after the memory reset."
-    from newllm.long_context.passkey import result_rows
-    return result_rows(r)
-
-RESULT_READERS = {'10_full_infini': _runner_rows, '11_multi_memory': _runner_rows, '12_distill_finetune': _distill_rows,
-                  '13_context_kv': _context_kv_rows, '14_continuous_lct': _lct_rows, '15_long_context': _passkey_rows}
-
-def results_table(folder: Path | str | None = None, # saved results `<notebook>.<preset>.json` (default: nbs/results)
-                 ) -> str:
-    "The front page's markdown table of every saved experiment result: experiment, preset, variant, headline numbers."
-    folder = project_root()/'nbs'/'results' if folder is None else Path(folder)
-    files = sorted(folder.glob('*.json')) if folder.exists() else []
-    if not files: return '*No saved results yet: run an experiment notebook and copy its results.json here.*'
-    lines, url = ['| experiment | preset | model / variant | result |', '|---|---|---|---|'], site_url()
-    for f in files:
-        stem, _, preset = f.stem.partition('.')
-        if stem not in RESULT_READERS:
-            raise ValueError(f"{f.name}: no reader for experiment {stem!r}; name saved results <notebook>.<preset>.json "
-                             f"with notebook one of {', '.join(RESULT_READERS)}")
-        for i, (variant, text) in enumerate(RESULT_READERS[stem](json.loads(f.read_text()))):
-            link = f'[`{stem}`]({url}{page_name(stem + ".ipynb")})' if i == 0 else ''
-            lines.append(f"| {link} | {preset if i == 0 else ''} | {variant} | {text} |")
-    head = folder/'headline.png'
-    return '\n'.join(lines) + (f'\n\n![Best validation PPL of the saved runs](results/headline.png)' if head.exists() else '')
-
-EXPERIMENTS_START, EXPERIMENTS_END = '<!-- EXPERIMENTS START -->', '<!-- EXPERIMENTS END -->'
-
-def _summary(path: Path) -> str:
-    "The `> summary` line of a notebook's title cell."
-    cell = json.loads(Path(path).read_text())['cells'][0]
-    m = re.search(r'^>\s*(.+)$', ''.join(cell['source']), re.M)
-    return m.group(1).strip() if m else ''
-
-def experiments_list(root: Path | str | None = None, # the checkout
-                    ) -> str:
-    "The front page's list of experiment notebooks: each links to its page, has an \"Open in Colab\" badge and its summary."
-    from newllm.colab import colab_badge
-    root = _root(root)
-    s = project_settings(root)
-    return '\n'.join(f"* [`{p.stem}`]({site_url(settings=s)}{page_name(p)}) {colab_badge(p.name, s)} — {_summary(p)}"
-                     for p in doc_notebooks(root) if notebook_section(p) == 'Experiments')
-
-def _index_json(root: Path) -> tuple[dict, dict]:
-    "index.ipynb as plain JSON (as nbdev_clean writes it), and a copy with its generated regions (results, experiments) rewritten."
-    old = json.loads((root/'nbs'/'index.ipynb').read_text())
-    new = json.loads(json.dumps(old))
-    regions = {RESULTS_START: (RESULTS_END, lambda: results_table(root/'nbs'/'results')),
-               EXPERIMENTS_START: (EXPERIMENTS_END, lambda: experiments_list(root))}
-    for start, (end, make) in regions.items():
-        cells = [c for c in new['cells'] if c['cell_type'] == 'markdown' and start in ''.join(c['source'])]
-        if len(cells) != 1: raise ValueError(f"nbs/index.ipynb needs exactly one markdown cell with {start} … {end}")
-        head, rest = ''.join(cells[0]['source']).split(start, 1)
-        if end not in rest: raise ValueError(f"nbs/index.ipynb: {start} without {end}")
-        cells[0]['source'] = f'{head}{start}\n{make()}\n{end}{rest.split(end, 1)[1]}'.splitlines(keepends=True)
-    return old, new
-
-def _stale_saved_results(root: Path) -> dict:
-    "Experiment notebooks whose saved-results cell differs from what `write_results` writes: path -> new JSON."
-    out = {}
-    for p in doc_notebooks(root):
-        if notebook_section(p) != 'Experiments' or p.stem not in RESULT_READERS: continue
-        nb = json.loads(p.read_text())
-        new = _with_saved_results(nb, p.stem, root/'nbs'/'results')
-        if new != nb: out[p] = new
-    return out
-
-def results_current(root: Path | str | None = None, # the checkout
-                   ) -> bool:
-    "Whether the generated regions of `nbs/index.ipynb` (results table, experiment list) and the experiment notebooks' saved-results cells are what `write_results` would write."
-    root = _root(root)
-    old, new = _index_json(root)
-    return old == new and not _stale_saved_results(root)
-
-def write_results(root: Path | str | None = None, # the checkout
-                 ) -> bool:
-    "Rewrite the results table and the experiment list in `nbs/index.ipynb`, the saved runs' plots and the experiment notebooks' saved-results cells (atomically); True when a notebook changed."
-    root = _root(root)
-    write_result_plots(root/'nbs'/'results')
-    stale = _stale_saved_results(root)
-    for path, nb in stale.items():
-        tmp = path.with_name(f'.{path.name}.tmp')
-        tmp.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + '\n')
-        tmp.replace(path)
-    old, nb = _index_json(root)
-    if old == nb: return bool(stale)
-    path = root/'nbs'/'index.ipynb'
-    tmp = path.with_name('.index.ipynb.tmp')
-    tmp.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + '\n')
-    tmp.replace(path)
-    return True
-
-# %% ../../nbs/09b_docs.ipynb #2e588965
-SAVED_START, SAVED_END = '<!-- SAVED RESULTS START -->', '<!-- SAVED RESULTS END -->'
-_PLOT_NAMES = {'10_full_infini': ('learning_curves', 'position_ppl'), '11_multi_memory': ('learning_curves', 'position_ppl'),
-               '12_distill_finetune': ('ppl',), '13_context_kv': ('learning_curves',), '14_continuous_lct': ('learning_curves',),
-               '15_long_context': ('accuracy', 'heatmaps')}
-
-def _results_folder(root=None) -> Path: return _root(root)/'nbs'/'results'
-
-def _runner_result(r: dict):
-    from newllm.experiments.runner import ExperimentResult
-    from newllm.experiments.seed_reports import SEED_REPORTS
-    res = ExperimentResult.from_dict(r)
-    return res, SEED_REPORTS.get(res.experiment)
-
-def _curves(histories: dict) -> dict:
-    return {k: [(x['epoch'], x.get('train_ppl', float('nan')), x['val_ppl']) for x in recs] for k, recs in histories.items()}
-
-def result_plots(notebook: str, # an experiment notebook's name without `.ipynb`, e.g. '10_full_infini'
-                 result: dict, # its saved result (`nbs/results/<notebook>.<preset>.json`)
-                ) -> dict:
-    "The plots of a saved run: plot name -> matplotlib figure."
-    from newllm.plots import plot_learning_curves, plot_position_ppl
-    if notebook in ('10_full_infini', '11_multi_memory'):
-        res, seed = _runner_result(result)
-        return {'learning_curves': res.plot_learning_curves(seed), 'position_ppl': res.plot_position_ppl(seed)}
-    if notebook == '12_distill_finetune':
-        kinds = {'sliding_window': 'sliding window', 'segment': 'segments', 'segment_memory': 'segments, memory carried'}
-        fig = plot_position_ppl({v: {stage: p[k] for stage, p in result['ppl'].items()} for k, v in kinds.items()},
-                                title='Perplexity at each stage')
-        fig.axes[0].set_xlabel('stage')
-        return {'ppl': fig}
-    if notebook == '13_context_kv':
-        return {'learning_curves': plot_learning_curves(_curves({'phase 2': result['phase2']['records']}),
-                                                        title='Phase 2 (attention over past contexts)')}
-    if notebook == '14_continuous_lct':
-        return {'learning_curves': plot_learning_curves(_curves({k: m['history']['records'] for k, m in result['modes'].items()}),
-                                                        title='Training modes')}
-    if notebook == '15_long_context':
-        from newllm.long_context.passkey import PasskeyResult
-        res = PasskeyResult.from_dict(result)
-        return {'accuracy': res.plot_accuracy(), 'heatmaps': res.plot_heatmaps()}
-    raise ValueError(f"no plots for experiment {notebook!r}; known: {', '.join(RESULT_READERS)}")
-
-def result_tables(notebook: str, # an experiment notebook's name without `.ipynb`
-                  result: dict, # its saved result
-                 ) -> str:
-    "The markdown tables of a saved run: the seed-style tables for 10 and 11, the headline numbers for the others."
-    if notebook in ('10_full_infini', '11_multi_memory'):
-        res, seed = _runner_result(result)
-        return f"**Perplexity**\n\n{res.ppl_table(seed)}\n\n**Training speed**\n\n{res.speed_table(seed)}"
-    if notebook not in RESULT_READERS: raise ValueError(f"no tables for experiment {notebook!r}; known: {', '.join(RESULT_READERS)}")
-    return '\n'.join(['| model / variant | result |', '|---|---|'] + [f'| {v} | {x} |' for v, x in RESULT_READERS[notebook](result)])
-
-def _provenance(result: dict, preset: str) -> str:
-    hw = result.get('device') or 'not recorded in the file (the cpu preset: a 2-core CPU)'
-    when = f", {result['created'][:10]}" if result.get('created') else ''
-    ver = f", newllm {result['version']}" if result.get('version') else ''
-    return f"Preset `{preset}`; hardware: {hw}{when}{ver}."
-
-def _saved_runs(notebook: str, folder: Path) -> list:
-    return [(f, f.stem.partition('.')[2]) for f in sorted(folder.glob(f'{notebook}.*.json'))]
-
-def saved_results_markdown(notebook: str, # an experiment notebook's name without `.ipynb`
-                           folder: Path | str | None = None, # the saved results (default: nbs/results)
-                          ) -> str:
-    "The generated markdown of an experiment page's saved runs: per run, its preset and hardware, tables and plots (images in `results/`)."
-    folder = _results_folder() if folder is None else Path(folder)
-    runs = _saved_runs(notebook, folder)
-    if not runs: return '*No saved runs yet: run the notebook and copy its results.json to `nbs/results/<notebook>.<preset>.json`.*'
-    parts = []
-    for f, preset in runs:
-        r = json.loads(f.read_text())
-        imgs = '\n\n'.join(f'![{name.replace("_", " ")}](results/{notebook}.{preset}.{name}.png)' for name in _PLOT_NAMES[notebook])
-        parts.append(f"### The `{preset}` run\n\n{_provenance(r, preset)}\n\n{result_tables(notebook, r)}\n\n{imgs}")
-    return '\n\n'.join(parts)
-
-def _save_png(fig, path: Path):
-    import matplotlib.pyplot as plt
-    tmp = path.with_name(f'.{path.stem}.tmp.png')
-    fig.savefig(tmp, dpi=80, metadata={'Software': None})
-    plt.close(fig)
-    tmp.replace(path)
-
-def headline_plot(folder: Path | str | None = None, # the saved results (default: nbs/results)
-                 ):
-    "The front page's plot: each model's best validation PPL in the saved runs of experiments 10 and 11 (None without such runs)."
-    import matplotlib.pyplot as plt
-    folder = _results_folder() if folder is None else Path(folder)
-    bars = []
-    for nb in ('10_full_infini', '11_multi_memory'):
-        for f, preset in _saved_runs(nb, folder):
-            res, _ = _runner_result(json.loads(f.read_text()))
-            bars += [(f'{nb[:2]} · {m.label} ({preset})', m.best_val_ppl) for m in res.models]
-    if not bars: return None
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(bars) + 1.2))
-    ax.barh([b[0] for b in bars][::-1], [b[1] for b in bars][::-1], color='#4c72b0')
-    for i, (_, v) in enumerate(bars[::-1]): ax.text(v, i, f' {v:,.1f}', va='center', fontsize=8)
-    ax.set_xlabel('best validation PPL (lower is better)'); ax.set_title('Saved runs: experiments 10 and 11')
-    ax.set_xlim(0, max(b[1] for b in bars) * 1.15); fig.tight_layout()
-    return fig
-
-def write_result_plots(folder: Path | str | None = None, # the saved results (default: nbs/results)
-                       force: bool = False, # redraw plots that exist
-                      ) -> list:
-    "Draw every saved run's plots and the headline plot into `folder` as PNG (atomically, once); returns the files written."
-    folder = _results_folder() if folder is None else Path(folder)
-    written = []
-    for nb in RESULT_READERS:
-        for f, preset in _saved_runs(nb, folder):
-            want = [folder/f'{nb}.{preset}.{name}.png' for name in _PLOT_NAMES[nb]]
-            if not force and all(p.exists() for p in want): continue
-            for name, fig in result_plots(nb, json.loads(f.read_text())).items():
-                _save_png(fig, folder/f'{nb}.{preset}.{name}.png'); written.append(folder/f'{nb}.{preset}.{name}.png')
-    head = folder/'headline.png'
-    if force or not head.exists():
-        fig = headline_plot(folder)
-        if fig is not None: _save_png(fig, head); written.append(head)
-    return written
-
-def _with_saved_results(nb: dict, notebook: str, folder: Path) -> dict:
-    "The notebook JSON with its saved-results cell (created before the first code cell when missing) rewritten."
-    import hashlib
-    text = (f"## Saved runs\n\nWhat this notebook printed in the runs kept in `nbs/results/` (written by `newllm-docs results`, "
-            f"not by running this notebook):\n\n{SAVED_START}\n{saved_results_markdown(notebook, folder)}\n{SAVED_END}")
-    cells = list(nb['cells'])
-    i = next((i for i, c in enumerate(cells) if c['cell_type'] == 'markdown' and SAVED_START in ''.join(c['source'])), None)
-    if i is None:
-        i = next((i for i, c in enumerate(cells) if c['cell_type'] == 'code'), len(cells))
-        cells.insert(i, dict(cell_type='markdown', id=hashlib.sha1(notebook.encode()).hexdigest()[:8], metadata={}, source=[]))
-    cells[i] = {**cells[i], 'source': text.splitlines(keepends=True)}
-    return {**nb, 'cells': cells}
+__all__ = ['fix_markdown', 'process_notebook', 'DocPage', 'DocsBuild', 'doc_pages', 'mathjax_url', 'site_css', 'local_href',
+           'page_html', 'build_html', 'stale_files', 'main']
 
 # %% ../../nbs/09b_docs.ipynb #e6692216
 _SOURCE_LINK = re.compile(r'\[source\]\((\S+?)\)\{[^}\n]*\}')
@@ -594,38 +192,14 @@ def mathjax_url(url: str | None = None, # an explicit MathJax 2 URL wins
     return _CDN_MATHJAX
 
 # %% ../../nbs/09b_docs.ipynb #fa92bdd5
-_CSS = """
-body.jp-Notebook { padding: 0; margin: 0; }
-nav.nl-nav { position: fixed; top: 0; bottom: 0; left: 0; width: 17rem; overflow-y: auto; box-sizing: border-box;
-  padding: 1.2rem 1rem 2rem 1.2rem; background: #f6f7f9; border-right: 1px solid #dde1e6;
-  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-nav.nl-nav .nl-site { display: block; font-size: 1.35rem; font-weight: 700; color: #1a1a1a; text-decoration: none; }
-nav.nl-nav .nl-tagline { color: #5f6b7a; font-size: 12.5px; margin: .2rem 0 1rem; }
-nav.nl-nav h4 { margin: 1.1rem 0 .35rem; font-size: 11.5px; text-transform: uppercase; letter-spacing: .06em; color: #5f6b7a; }
-nav.nl-nav ul { list-style: none; margin: 0; padding: 0; }
-nav.nl-nav li a { display: block; padding: .18rem .5rem; border-radius: 4px; color: #24292f; text-decoration: none; }
-nav.nl-nav li a:hover { background: #e8ebef; }
-nav.nl-nav li a.nl-current { background: #dbe7fb; color: #0b4bb3; font-weight: 600; }
-main.nl-main { margin-left: 17rem; padding: 1.5rem 2.5rem 3rem; max-width: 62rem; }
-main.nl-main .jp-Cell { padding: 0; margin-bottom: .6rem; }
-main.nl-main .jp-RenderedMarkdown h1:first-child { margin-top: 0; }
-main.nl-main h1 + blockquote { border-left: none; margin: 0 0 1.2rem; padding: 0; color: #4a5563; font-size: 1.12rem; }
-main.nl-main .jp-RenderedHTMLCommon table { margin: .6rem 0 1rem; }
-main.nl-main .jp-RenderedHTMLCommon td code { white-space: nowrap; }
-main.nl-main .jp-RenderedHTMLCommon hr { margin: 2rem 0 .8rem; }
-a.nl-source { float: right; font-size: smaller; }
-main.nl-main .jp-RenderedMarkdown pre { white-space: pre; overflow-x: auto; background: #f6f8fa; padding: .7rem 1rem;
-  border-radius: 6px; font-size: 12.5px; line-height: 1.4; }
-main.nl-main .jp-RenderedMarkdown a code, main.nl-main .jp-RenderedHTMLCommon a code { color: #0b5cad; }
-.jp-Mermaid:not(.jp-RenderedMermaid) { display: block; }
-.jp-Mermaid pre.mermaid { white-space: pre; overflow-x: auto; background: #f6f8fa; padding: .7rem 1rem; border-radius: 6px; font-size: 12.5px; }
-.jp-Mermaid:not(.jp-RenderedMermaid) pre.mermaid::before { content: "diagram (mermaid source: drawn when mermaid.js can load, and on the website and GitHub)";
-  display: block; margin-bottom: .4rem; color: #6a737d; font: italic 12px system-ui, sans-serif; }
-footer.nl-footer { margin-top: 3rem; padding-top: 1rem; border-top: 1px solid #dde1e6; display: flex;
-  justify-content: space-between; font: 14px system-ui, sans-serif; }
-@media (max-width: 900px) { nav.nl-nav { position: static; width: auto; border-right: none; }
-  main.nl-main { margin-left: 0; padding: 1rem; } }
-"""
+_STYLES = 'styles.css'   # in nbs/: the Quarto site's styles and the offline site's (`nl-` classes)
+
+def site_css(root: Path | str | None = None, # the checkout
+            ) -> str:
+    "The stylesheet every page inlines: `nbs/styles.css` (empty when the project has none)."
+    root = _root(root)
+    path = root/project_settings(root).get('nbs_path', 'nbs')/_STYLES
+    return path.read_text() if path.exists() else ''
 
 def _esc(s: str) -> str:
     import html
@@ -651,6 +225,7 @@ def _footer_html(pages: list[DocPage], i: int) -> str:
     nxt = f'<a href="{pages[i+1].name}">{_esc(pages[i+1].title)} →</a>' if i + 1 < len(pages) else '<span></span>'
     return f'<footer class="nl-footer">{prev}{nxt}</footer>'
 
+# %% ../../nbs/09b_docs.ipynb #85bd64d1
 _HREF = re.compile(r'(href=")([^"]*)(")')
 _HEADING_ID = re.compile(r'(<h[1-6][^>]*\sid=")([^"]+)("[^>]*>)')
 
@@ -700,6 +275,7 @@ def page_html(nb: nbformat.NotebookNode, # a notebook from `process_notebook`
               current: int, # the index of this page in `pages`
               settings: dict, # `project_settings()`
               mathjax: str | None = None, # MathJax URL (see `mathjax_url`)
+              css: str = '', # the stylesheet to inline (`site_css`)
              ) -> str:
     "The HTML of one page: nbconvert's JupyterLab look, the site's navigation, links kept inside the site."
     exporter = _html_exporter(mathjax_url(mathjax))
@@ -710,7 +286,7 @@ def page_html(nb: nbformat.NotebookNode, # a notebook from `process_notebook`
     site = site_url(settings=settings)
     body = _HREF.sub(lambda m: m.group(1) + local_href(m.group(2), names, site) + m.group(3), body)
     body = _with_lowercase_anchors(body)
-    body = body.replace('</head>', f'<style>{_CSS}</style>\n</head>', 1)
+    body = body.replace('</head>', f'<style>{css}</style>\n</head>', 1)
     body = body.replace('<main>', _nav_html(pages, page, settings) + '\n<main class="nl-main">', 1)
     return body.replace('</main>', _footer_html(pages, current) + '\n</main>', 1)
 
@@ -745,12 +321,13 @@ def build_html(root: Path | str | None = None, # the checkout (default: found fr
     unknown = set(execute) - {p.source.name for p in pages}
     if unknown: raise ValueError(f"--execute names notebooks that do not exist: {', '.join(sorted(unknown))}")
     skip = tuple(f for f in settings.get('tst_flags', '').split('|') if f)
+    css = site_css(root)
     build = DocsBuild(dest, pages)
     for i, page in enumerate(pages):
         if only is not None and page.source.name not in only: continue
         t = time.perf_counter()
         nb, errors = process_notebook(page.source, execute=page.source.name in execute, skip_flags=skip)
-        (dest/page.name).write_text(page_html(nb, pages, i, settings, mathjax), encoding='utf-8')
+        (dest/page.name).write_text(page_html(nb, pages, i, settings, mathjax, css), encoding='utf-8')
         build.errors += errors
         if verbose:
             print(f'{page.name:<28} {time.perf_counter() - t:5.1f} s' + (f'  ({len(errors)} cell(s) failed)' if errors else ''),
@@ -766,7 +343,6 @@ def stale_files(root: Path | str | None = None, # the checkout
     "The generated files (README.md, nbs/sidebar.yml, nbs/nbdev.yml, _quarto.yml's navbar, the index's generated regions, the experiment notebooks' Colab cells) whose committed text differs from what the commands write."
     root = _root(root)
     nbs = root/project_settings(root).get('nbs_path', 'nbs')
-    from newllm.colab import sync_colab_cells
     want = {root/'README.md': readme_markdown(root), nbs/'sidebar.yml': sidebar_yaml(root),
             nbs/'nbdev.yml': nbdev_yaml(root), root/'_quarto.yml': quarto_yaml(root)}
     stale = [str(p.relative_to(root)) for p, text in want.items() if not p.exists() or p.read_text() != text]
