@@ -200,7 +200,7 @@ def _lct_rows(r: dict) -> list[tuple[str, str]]:
 
 def _passkey_rows(r: dict) -> list[tuple[str, str]]:
     "Experiment 15: passkey exact match at each length per model, and after the memory reset."
-    from newllm.long_context.passkey import result_rows
+    from newllm.long_context.result import result_rows
     return result_rows(r)
 
 RESULT_READERS = {'10_full_infini': _runner_rows, '11_multi_memory': _runner_rows, '12_distill_finetune': _distill_rows,
@@ -328,7 +328,7 @@ def result_plots(notebook: str, # an experiment notebook's name without `.ipynb`
         return {'learning_curves': plot_learning_curves(_curves({k: m['history']['records'] for k, m in result['modes'].items()}),
                                                         title='Training modes')}
     if notebook == '15_long_context':
-        from newllm.long_context.passkey import PasskeyResult
+        from newllm.long_context.result import PasskeyResult
         res = PasskeyResult.from_dict(result)
         return {'accuracy': res.plot_accuracy(), 'heatmaps': res.plot_heatmaps()}
     raise ValueError(f"no plots for experiment {notebook!r}; known: {', '.join(RESULT_READERS)}")
