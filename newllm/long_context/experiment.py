@@ -16,7 +16,7 @@ from fastcore.basics import patch
 import newllm
 from ..data import pythia_tokenizer, chunk_stream
 from ..files import atomic_write_json, read_json, unique_folder
-from ..experiments.presets import select_preset, default_preset
+from ..experiments.presets import select_preset
 from ..experiments.results import ExperimentSpec
 from ..experiments.runner import ModelRun, time_training_steps, _layers_description
 from ..training.precision import resolve_device, resolve_precision, describe_precision
@@ -276,7 +276,7 @@ def _cli_config(args: argparse.Namespace, err) -> PasskeyConfig:
         base = PasskeyConfig.from_dict(read_json(Path(args.resume)/'results.json', 'passkey results')['config'])
         if args.preset: base = base.replace(preset=args.preset)
     else: base = select_preset(PRESETS, args.preset)
-    if args.models is not None: base = base.replace(models=tuple(ModelRun.parse(m) and m for m in args.models))   # unknown names: an error now
+    if args.models is not None: base = base.replace(models=tuple(m for m in args.models if ModelRun.parse(m)))   # an unknown name: an error now
     return apply_overrides(base, **overrides, model_options=options)
 
 def run_passkey_cli(args: argparse.Namespace, # parsed by `newllm.experiments.runner.build_parser()`
