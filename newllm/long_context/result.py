@@ -49,7 +49,7 @@ class PasskeyResult(Result):
     "Every model's passkey results, with headline rows, tables and plots."
     experiment: ClassVar[str] = 'long_context'
     aliases: ClassVar[tuple] = ('passkey',)   # the experiment's name in runs saved before the result protocol (and in run folders)
-    config: dict          # `PasskeyConfig.to_dict()`
+    config: dict          # the settings: a `PasskeyConfig` as a dict
     models: list          # `PasskeyModelResult` per model
     device: str = ''      # where it ran
     created: str = ''     # when (UTC)
