@@ -618,7 +618,7 @@ def run_cli(argv: Sequence[str] | None = None, # command-line arguments; None: `
     "Parse `newllm-experiment` arguments, run (or resume), print the tables; returns the result."
     args = build_parser().parse_args(argv)
     if args.experiment == 'passkey':                 # passkey retrieval has its own runner and settings (newllm.long_context.passkey)
-        from newllm.long_context.passkey import run_passkey_cli
+        from newllm.long_context.experiment import run_passkey_cli
         return run_passkey_cli(args)
     overrides = {k: v for k, v in vars(args).items() if k in _SETTING_FLAGS and v is not None}
     model_options = {}
