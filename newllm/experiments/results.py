@@ -38,7 +38,8 @@ RESULT_FORMAT = 1
 
 class Result:
     "Base class of every experiment's result: subclasses implement `to_dict`, `from_dict`, `headline_rows`, `tables` (and `plots`)."
-    experiment: ClassVar[str] = ''   # the experiment's name (a key of `newllm.registry.EXPERIMENTS`)
+    experiment: ClassVar[str] = ''   # the experiment's name (a key of `newllm.experiments.catalog.EXPERIMENTS`)
+    aliases: ClassVar[tuple] = ()    # names that files saved by earlier versions carry for the same experiment
 
     def to_dict(self) -> dict: raise NotImplementedError(f"{type(self).__name__} must implement to_dict()")
     @classmethod
@@ -87,7 +88,7 @@ def load_result(cls: type[Result], # the result class the file should hold
     "Read a result back; a file of another experiment is a clear error."
     d = read_json(path, 'experiment result')
     found = d.get('experiment')
-    if found not in (None, cls.experiment):
+    if found not in (None, cls.experiment, *cls.aliases):
         raise ValueError(f"{path} holds a result of experiment {found!r}, not {cls.experiment!r}")
     return cls.from_dict({k: v for k, v in d.items() if k not in ('experiment', 'result_format', 'newllm_version')})
 
