@@ -203,11 +203,8 @@ def forward_with_cache(self: ContinuousLM, input_ids: Tensor, # [batch, seq]; on
     return self.head(self.readout(h1, spec)), h1
 
 @patch
-def hidden_and_logits(self: ContinuousLM, input_ids: Tensor, # [batch, seq]
-                      mode: str | None = None, # a key of `MODES` (default: the model's)
-                      extra_pass: bool | None = None, # override the mode's second pass (see `resolve_mode`)
-                      use_h1: bool | None = None, # override the mode's `[h1; h2]` readout (see `resolve_mode`)
-                      prev_cache: Tensor | None = None, # continuous modes: LCT's cache; None: the exact recurrence
+def hidden_and_logits(self: ContinuousLM, input_ids: Tensor, mode: str | None = None, extra_pass: bool | None = None,
+                      use_h1: bool | None = None, prev_cache: Tensor | None = None,   # as in `compute_loss`
                      ) -> tuple[Tensor, Tensor]:
     "`(logits, h1)`: discrete modes in parallel; continuous modes lagged (given `prev_cache`) or exact (without)."
     spec = self._spec(mode, extra_pass, use_h1)
@@ -218,14 +215,9 @@ def hidden_and_logits(self: ContinuousLM, input_ids: Tensor, # [batch, seq]
     return self.head(self.readout(h1, spec)), h1
 
 @patch
-def forward(self: ContinuousLM, input_ids: Tensor, # [batch, seq]
-            update_memory: bool = True, # (no memory; kept for the common model interface)
-            mode: str | None = None, # a key of `MODES` (default: the model's)
-            extra_pass: bool | None = None, # override the mode's second pass (see `resolve_mode`)
-            use_h1: bool | None = None, # override the mode's `[h1; h2]` readout (see `resolve_mode`)
-            prev_cache: Tensor | None = None, # continuous modes: LCT's cache; None: the exact recurrence
-            labels: Tensor | None = None, # with labels: a `CausalLMOutput` with the loss
-           ) -> Tensor | CausalLMOutput:
+def forward(self: ContinuousLM, input_ids: Tensor, update_memory: bool = True, # (no memory; kept for the common model interface)
+            mode: str | None = None, extra_pass: bool | None = None, use_h1: bool | None = None,   # as in `compute_loss`
+            prev_cache: Tensor | None = None, labels: Tensor | None = None) -> Tensor | CausalLMOutput:
     "Logits `[batch, seq, vocab]` in the model's mode (exact recurrence for continuous modes unless `prev_cache` is given); with `labels`, a `CausalLMOutput`."
     logits = self.hidden_and_logits(input_ids, mode, extra_pass, use_h1, prev_cache)[0]
     return logits if labels is None else CausalLMOutput(causal_lm_loss(logits, labels), logits)
