@@ -7,7 +7,7 @@ import pytest, torch
 from newllm.experiments.presets import (PRESETS, EXPERIMENT_PRESETS, GPU_VARIANTS, MIN_SEGMENTS, get_preset, gpu_preset, memory_segments,
                             select_preset)
 from newllm.distill.experiment import PRESETS as DISTILL_PRESETS
-from newllm.continuous.lct import LCT_PRESETS
+from newllm.continuous.experiment import PRESETS as LCT_PRESETS
 from newllm.context_kv.experiment import PRESETS as CONTEXT_KV_PRESETS
 
 _CPU = {} if torch.cuda.is_available() else dict(precision='auto')   # fp16 presets need a GPU to pass `check()`

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from torch import nn, Tensor
 
 from ..layers.base import init_weights
@@ -132,67 +133,6 @@ class ContinuousLM(TransformerLM):
             got = tuple(cache.shape) if isinstance(cache, torch.Tensor) else type(cache).__name__
             raise ValueError(f"prev_cache must be the hidden states [batch, seq_len, hidden] = {want} of these samples, got {got}")
 
-    # --- pieces -------------------------------------------------------------------------------
-    def readout(self, h1: Tensor, spec: ModeSpec) -> Tensor:
-        "What the head reads: h1, or the extra pass's h2 (`f(Q(h1))`, causal over the sequence), or `C[h1; h2]`."
-        if not spec.extra_pass: return h1
-        h2 = self.run_layers(self.extra_proj(h1), update_memory=False)
-        return self.combine_proj(torch.cat([h1, h2], dim=-1)) if spec.use_h1 else h2
-
-    @torch.no_grad()
-    def init_hidden_cache(self, input_ids: Tensor, # [batch, seq]
-                          init: str = 'zeros', # 'zeros', or 'tokens': h1 of the discrete pass (exact at position 0, but carries token information)
-                         ) -> Tensor:
-        "A first cache `[batch, seq, hidden]` for samples never visited before (no gradient)."
-        self.check_input_ids(input_ids)
-        if init == 'tokens': return self.run_layers(self.embed_in(input_ids), update_memory=False).float()
-        if init == 'zeros': return torch.zeros(*input_ids.shape, self.hidden_size, device=input_ids.device)
-        raise ValueError(f"init must be 'tokens' or 'zeros', got {init!r}")
-
-    def exact_hidden(self, input_ids: Tensor, # [batch, seq]; only column 0 is read: later inputs are hidden states
-                     length: int | None = None, # positions to run (default seq)
-                    ) -> Tensor:
-        "h1 of the exact recurrence `[batch, length, hidden]`, token by token with a KV cache (differentiable: full BPTT)."
-        L = input_ids.shape[1] if length is None else length
-        cache, x, hs = KVCache(len(self.layers)), self.embed_in(input_ids[:, :1]), []
-        for t in range(L):
-            h = stack_step(self.layers, x, cache)
-            hs.append(h)
-            if t + 1 < L: x = self.hidden_proj(h)
-        return torch.cat(hs, dim=1)
-
-    # --- the three ways to run the model -----------------------------------------------------------
-    def forward_with_cache(self, input_ids: Tensor, # [batch, seq]; only column 0 is read as a token
-                           prev_cache: Tensor, # [batch, seq, hidden]: h1 from the previous visit
-                           mode: str | None = None, # a continuous mode (default: the model's)
-                           extra_pass: bool | None = None, # override the mode's second pass (see `resolve_mode`)
-                           use_h1: bool | None = None, # override the mode's `[h1; h2]` readout (see `resolve_mode`)
-                          ) -> tuple[Tensor, Tensor]:
-        "LCT's parallel pass: input t = `P(prev_cache[:, t-1])` (position 0: the token). Returns `(logits, new h1)`."
-        spec = self._spec(mode, extra_pass, use_h1)
-        if not spec.continuous: raise ValueError(f"mode {spec.name!r} has no recurrence and no cache; call forward() or compute_loss()")
-        self.check_input_ids(input_ids); self._check_cache(input_ids, prev_cache)
-        x = torch.cat([self.embed_in(input_ids[:, :1]), self.hidden_proj(prev_cache[:, :-1].to(self.embed_in.weight.dtype))], dim=1)
-        h1 = self.run_layers(x, update_memory=False)
-        return self.head(self.readout(h1, spec)), h1
-
-    def hidden_and_logits(self, input_ids: Tensor, mode: str | None = None, extra_pass: bool | None = None,
-                          use_h1: bool | None = None, prev_cache: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        "`(logits, h1)`: discrete modes in parallel; continuous modes lagged (given `prev_cache`) or exact (without)."
-        spec = self._spec(mode, extra_pass, use_h1)
-        if spec.continuous and prev_cache is not None: return self.forward_with_cache(input_ids, prev_cache, spec)
-        self.check_input_ids(input_ids)
-        if prev_cache is not None: raise ValueError(f"mode {spec.name!r} has no recurrence: do not pass prev_cache")
-        h1 = self.exact_hidden(input_ids) if spec.continuous else self.run_layers(self.embed_in(input_ids), update_memory=False)
-        return self.head(self.readout(h1, spec)), h1
-
-    def forward(self, input_ids: Tensor, update_memory: bool = True, # (no memory; kept for the common model interface)
-                mode: str | None = None, extra_pass: bool | None = None, use_h1: bool | None = None,
-                prev_cache: Tensor | None = None, labels: Tensor | None = None) -> Tensor | CausalLMOutput:
-        "Logits `[batch, seq, vocab]` in the model's mode (exact recurrence for continuous modes unless `prev_cache` is given); with `labels`, a `CausalLMOutput`."
-        logits = self.hidden_and_logits(input_ids, mode, extra_pass, use_h1, prev_cache)[0]
-        return logits if labels is None else CausalLMOutput(causal_lm_loss(logits, labels), logits)
-
     def hub_config(self) -> dict:
         "`TransformerLM.hub_config` plus the mode."
         return dict(super().hub_config(), mode=self.mode)
@@ -201,63 +141,6 @@ class ContinuousLM(TransformerLM):
     def from_hub_config(cls, config: dict) -> 'ContinuousLM':
         return cls([build_layer(c) for c in config['layers']], vocab_size=config['vocab_size'], mode=config['mode'],
                    layer_norm_eps=config['layer_norm_eps'])
-
-    def compute_loss(self, input_ids: Tensor, # [batch, seq]
-                     labels: Tensor | None = None, # aligned with input_ids (default: input_ids); shifted once here; −100 = ignore
-                     mode: str | None = None, # a key of `MODES` (default: the model's)
-                     extra_pass: bool | None = None, # override the mode's second pass (see `resolve_mode`)
-                     use_h1: bool | None = None, # override the mode's `[h1; h2]` readout (see `resolve_mode`)
-                     prev_cache: Tensor | None = None, # continuous modes: LCT's cache; None: the exact recurrence
-                    ) -> tuple[Tensor, dict]:
-        "Mean next-token loss and stats: `nll_sum`, `n_tokens`, `mode`, `method` ('parallel'/'lagged'/'exact') and `hidden` (new h1, detached)."
-        labels = input_ids if labels is None else labels
-        if labels.shape != input_ids.shape:
-            raise ValueError(f"labels must be aligned with input_ids (same shape {tuple(input_ids.shape)}, shifted inside), got {tuple(labels.shape)}")
-        spec = self._spec(mode, extra_pass, use_h1)
-        logits, h1 = self.hidden_and_logits(input_ids, spec, prev_cache=prev_cache)
-        nll, n = _shifted_nll(logits, labels.to(logits.device))
-        if n == 0: raise ValueError("no label to score: every label after position 0 is -100")
-        method = 'parallel' if not spec.continuous else 'lagged' if prev_cache is not None else 'exact'
-        return nll / n, dict(nll_sum=nll.detach(), n_tokens=n, mode=spec.name, method=method, hidden=h1.detach())
-
-    # --- generation --------------------------------------------------------------------------
-    @torch.no_grad()
-    def generate(self, input_ids: Tensor, # [batch, prompt]; continuous modes read only the first token as input
-                 max_new_tokens: int = 20, # tokens to add after the prompt
-                 mode: str | None = None, # a key of `MODES` (default: the model's)
-                 extra_pass: bool | None = None, # override the mode's second pass (see `resolve_mode`)
-                 use_h1: bool | None = None, # override the mode's `[h1; h2]` readout (see `resolve_mode`)
-                 temperature: float = 0.0, # 0: greedy
-                 top_k: int | None = None, # sample among the k most likely tokens only (None: all)
-                 generator: torch.Generator | None = None, # random generator for sampling (reproducible runs)
-                ) -> Tensor:
-        "Prompt + `max_new_tokens` tokens, with KV caches. Continuous modes read tokens out of the recurrence but never feed them back."
-        spec = self._spec(mode, extra_pass, use_h1)
-        self.check_input_ids(input_ids)
-        if max_new_tokens < 0 or temperature < 0: raise ValueError("max_new_tokens and temperature must be ≥ 0")
-        B, P = input_ids.shape
-        c1, c2 = KVCache(len(self.layers)), KVCache(len(self.layers))
-        def read(h1):                                          # logits of the new positions, extra pass incremental too
-            if not spec.extra_pass: return self.head(h1)
-            h2 = stack_step(self.layers, self.extra_proj(h1), c2)
-            return self.head(self.combine_proj(torch.cat([h1, h2], -1)) if spec.use_h1 else h2)
-        def pick(logits):
-            if temperature == 0: return logits.argmax(-1, keepdim=True)
-            logits = logits.float() / temperature
-            if top_k: logits = logits.masked_fill(logits < logits.topk(min(top_k, logits.shape[-1])).values[..., -1:], float('-inf'))
-            return torch.multinomial(logits.softmax(-1), 1, generator=generator)
-        if spec.continuous:
-            h = stack_step(self.layers, self.embed_in(input_ids[:, :1]), c1); logits = read(h)
-            for _ in range(P - 1): h = stack_step(self.layers, self.hidden_proj(h), c1); logits = read(h)
-        else:
-            h = stack_step(self.layers, self.embed_in(input_ids), c1); logits = read(h)
-        out = [input_ids]
-        for i in range(max_new_tokens):
-            tok = pick(logits[:, -1]); out.append(tok)
-            if i + 1 == max_new_tokens: break
-            h = stack_step(self.layers, self.hidden_proj(h[:, -1:]) if spec.continuous else self.embed_in(tok), c1)
-            logits = read(h)
-        return torch.cat(out, dim=1)
 
     def extra_repr(self): return f'mode={self.mode!r}, ' + super().extra_repr()
 
@@ -268,3 +151,135 @@ def _continuous(o: dict) -> ContinuousLM:
 
 register_model('continuous', 'ContinuousLM: PythiaLayer stack fed its own projected hidden state (modes: discrete, continuous, …)',
                {**SIZE_OPTIONS, 'mode': 'discrete'}, _continuous)
+
+# %% ../../nbs/05a_continuous.ipynb #ede398de
+@patch
+def readout(self: ContinuousLM, h1: Tensor, # [batch, seq, hidden]: the first pass's hidden states
+            spec: ModeSpec, # the mode (see `resolve_mode`)
+           ) -> Tensor:
+    "What the head reads: h1, or the extra pass's h2 (`f(Q(h1))`, causal over the sequence), or `C[h1; h2]`."
+    if not spec.extra_pass: return h1
+    h2 = self.run_layers(self.extra_proj(h1), update_memory=False)
+    return self.combine_proj(torch.cat([h1, h2], dim=-1)) if spec.use_h1 else h2
+
+@patch
+@torch.no_grad()
+def init_hidden_cache(self: ContinuousLM, input_ids: Tensor, # [batch, seq]
+                      init: str = 'zeros', # 'zeros', or 'tokens': h1 of the discrete pass (exact at position 0, but carries token information)
+                     ) -> Tensor:
+    "A first cache `[batch, seq, hidden]` for samples never visited before (no gradient)."
+    self.check_input_ids(input_ids)
+    if init == 'tokens': return self.run_layers(self.embed_in(input_ids), update_memory=False).float()
+    if init == 'zeros': return torch.zeros(*input_ids.shape, self.hidden_size, device=input_ids.device)
+    raise ValueError(f"init must be 'tokens' or 'zeros', got {init!r}")
+
+@patch
+def exact_hidden(self: ContinuousLM, input_ids: Tensor, # [batch, seq]; only column 0 is read: later inputs are hidden states
+                 length: int | None = None, # positions to run (default seq)
+                ) -> Tensor:
+    "h1 of the exact recurrence `[batch, length, hidden]`, token by token with a KV cache (differentiable: full BPTT)."
+    L = input_ids.shape[1] if length is None else length
+    cache, x, hs = KVCache(len(self.layers)), self.embed_in(input_ids[:, :1]), []
+    for t in range(L):
+        h = stack_step(self.layers, x, cache)
+        hs.append(h)
+        if t + 1 < L: x = self.hidden_proj(h)
+    return torch.cat(hs, dim=1)
+
+# %% ../../nbs/05a_continuous.ipynb #2029c40c
+@patch
+def forward_with_cache(self: ContinuousLM, input_ids: Tensor, # [batch, seq]; only column 0 is read as a token
+                       prev_cache: Tensor, # [batch, seq, hidden]: h1 from the previous visit
+                       mode: str | None = None, # a continuous mode (default: the model's)
+                       extra_pass: bool | None = None, # override the mode's second pass (see `resolve_mode`)
+                       use_h1: bool | None = None, # override the mode's `[h1; h2]` readout (see `resolve_mode`)
+                      ) -> tuple[Tensor, Tensor]:
+    "LCT's parallel pass: input t = `P(prev_cache[:, t-1])` (position 0: the token). Returns `(logits, new h1)`."
+    spec = self._spec(mode, extra_pass, use_h1)
+    if not spec.continuous: raise ValueError(f"mode {spec.name!r} has no recurrence and no cache; call forward() or compute_loss()")
+    self.check_input_ids(input_ids); self._check_cache(input_ids, prev_cache)
+    x = torch.cat([self.embed_in(input_ids[:, :1]), self.hidden_proj(prev_cache[:, :-1].to(self.embed_in.weight.dtype))], dim=1)
+    h1 = self.run_layers(x, update_memory=False)
+    return self.head(self.readout(h1, spec)), h1
+
+@patch
+def hidden_and_logits(self: ContinuousLM, input_ids: Tensor, mode: str | None = None, extra_pass: bool | None = None,
+                      use_h1: bool | None = None, prev_cache: Tensor | None = None,   # as in `compute_loss`
+                     ) -> tuple[Tensor, Tensor]:
+    "`(logits, h1)`: discrete modes in parallel; continuous modes lagged (given `prev_cache`) or exact (without)."
+    spec = self._spec(mode, extra_pass, use_h1)
+    if spec.continuous and prev_cache is not None: return self.forward_with_cache(input_ids, prev_cache, spec)
+    self.check_input_ids(input_ids)
+    if prev_cache is not None: raise ValueError(f"mode {spec.name!r} has no recurrence: do not pass prev_cache")
+    h1 = self.exact_hidden(input_ids) if spec.continuous else self.run_layers(self.embed_in(input_ids), update_memory=False)
+    return self.head(self.readout(h1, spec)), h1
+
+@patch
+def forward(self: ContinuousLM, input_ids: Tensor, update_memory: bool = True, # (no memory; kept for the common model interface)
+            mode: str | None = None, extra_pass: bool | None = None, use_h1: bool | None = None,   # as in `compute_loss`
+            prev_cache: Tensor | None = None, labels: Tensor | None = None) -> Tensor | CausalLMOutput:
+    "Logits `[batch, seq, vocab]` in the model's mode (exact recurrence for continuous modes unless `prev_cache` is given); with `labels`, a `CausalLMOutput`."
+    logits = self.hidden_and_logits(input_ids, mode, extra_pass, use_h1, prev_cache)[0]
+    return logits if labels is None else CausalLMOutput(causal_lm_loss(logits, labels), logits)
+
+# %% ../../nbs/05a_continuous.ipynb #46476c4a
+@patch
+def compute_loss(self: ContinuousLM, input_ids: Tensor, # [batch, seq]
+                 labels: Tensor | None = None, # aligned with input_ids (default: input_ids); shifted once here; −100 = ignore
+                 mode: str | None = None, # a key of `MODES` (default: the model's)
+                 extra_pass: bool | None = None, # override the mode's second pass (see `resolve_mode`)
+                 use_h1: bool | None = None, # override the mode's `[h1; h2]` readout (see `resolve_mode`)
+                 prev_cache: Tensor | None = None, # continuous modes: LCT's cache; None: the exact recurrence
+                ) -> tuple[Tensor, dict]:
+    "Mean next-token loss and stats: `nll_sum`, `n_tokens`, `mode`, `method` ('parallel'/'lagged'/'exact') and `hidden` (new h1, detached)."
+    labels = input_ids if labels is None else labels
+    if labels.shape != input_ids.shape:
+        raise ValueError(f"labels must be aligned with input_ids (same shape {tuple(input_ids.shape)}, shifted inside), got {tuple(labels.shape)}")
+    spec = self._spec(mode, extra_pass, use_h1)
+    logits, h1 = self.hidden_and_logits(input_ids, spec, prev_cache=prev_cache)
+    nll, n = _shifted_nll(logits, labels.to(logits.device))
+    if n == 0: raise ValueError("no label to score: every label after position 0 is -100")
+    method = 'parallel' if not spec.continuous else 'lagged' if prev_cache is not None else 'exact'
+    return nll / n, dict(nll_sum=nll.detach(), n_tokens=n, mode=spec.name, method=method, hidden=h1.detach())
+
+# %% ../../nbs/05a_continuous.ipynb #f7c9a409
+def _pick_token(logits: Tensor, temperature: float, top_k: int | None, generator) -> Tensor:
+    "The next token `[batch, 1]` from the last position's logits: argmax at temperature 0, else sampled."
+    if temperature == 0: return logits.argmax(-1, keepdim=True)
+    logits = logits.float() / temperature
+    if top_k: logits = logits.masked_fill(logits < logits.topk(min(top_k, logits.shape[-1])).values[..., -1:], float('-inf'))
+    return torch.multinomial(logits.softmax(-1), 1, generator=generator)
+
+@patch
+@torch.no_grad()
+def generate(self: ContinuousLM, input_ids: Tensor, # [batch, prompt]; continuous modes read only the first token as input
+             max_new_tokens: int = 20, # tokens to add after the prompt
+             mode: str | None = None, # a key of `MODES` (default: the model's)
+             extra_pass: bool | None = None, # override the mode's second pass (see `resolve_mode`)
+             use_h1: bool | None = None, # override the mode's `[h1; h2]` readout (see `resolve_mode`)
+             temperature: float = 0.0, # 0: greedy
+             top_k: int | None = None, # sample among the k most likely tokens only (None: all)
+             generator: torch.Generator | None = None, # random generator for sampling (reproducible runs)
+            ) -> Tensor:
+    "Prompt + `max_new_tokens` tokens, with KV caches. Continuous modes read tokens out of the recurrence but never feed them back."
+    spec = self._spec(mode, extra_pass, use_h1)
+    self.check_input_ids(input_ids)
+    if max_new_tokens < 0 or temperature < 0: raise ValueError("max_new_tokens and temperature must be ≥ 0")
+    B, P = input_ids.shape
+    c1, c2 = KVCache(len(self.layers)), KVCache(len(self.layers))
+    def read(h1):                                          # logits of the new positions, extra pass incremental too
+        if not spec.extra_pass: return self.head(h1)
+        h2 = stack_step(self.layers, self.extra_proj(h1), c2)
+        return self.head(self.combine_proj(torch.cat([h1, h2], -1)) if spec.use_h1 else h2)
+    if spec.continuous:
+        h = stack_step(self.layers, self.embed_in(input_ids[:, :1]), c1); logits = read(h)
+        for _ in range(P - 1): h = stack_step(self.layers, self.hidden_proj(h), c1); logits = read(h)
+    else:
+        h = stack_step(self.layers, self.embed_in(input_ids), c1); logits = read(h)
+    out = [input_ids]
+    for i in range(max_new_tokens):
+        tok = _pick_token(logits[:, -1], temperature, top_k, generator); out.append(tok)
+        if i + 1 == max_new_tokens: break
+        h = stack_step(self.layers, self.hidden_proj(h[:, -1:]) if spec.continuous else self.embed_in(tok), c1)
+        logits = read(h)
+    return torch.cat(out, dim=1)

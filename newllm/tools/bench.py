@@ -331,17 +331,17 @@ def bench_scaling(models: Sequence[str] = ('pythia', 'full_infini'), # create_mo
 # %% ../../nbs/09a_bench.ipynb #296e4053
 def bench_lct(seq_length: int = 128, # tokens per sample
               **kwargs) -> dict:
-    """Seconds per epoch, sequential vs LCT, from `newllm.continuous.lct.lct_speed` (keyword arguments it does not take are refused).
+    """Seconds per epoch, sequential vs LCT, from `newllm.continuous.experiment.lct_speed` (keyword arguments it does not take are refused).
 
     Parameters
     ----------
     kwargs
         further `lct_speed` arguments (None: its default)
     """
-    try: lct = importlib.import_module('newllm.continuous.lct')
-    except ImportError as e: raise RuntimeError(f"the lct benchmark needs newllm.continuous.lct, which could not be imported ({e})") from None
+    try: lct = importlib.import_module('newllm.continuous.experiment')
+    except ImportError as e: raise RuntimeError(f"the lct benchmark needs newllm.continuous.experiment, which could not be imported ({e})") from None
     fn = getattr(lct, 'lct_speed', None)
-    if fn is None: raise RuntimeError("newllm.continuous.lct has no lct_speed(): this newllm cannot time LCT yet")
+    if fn is None: raise RuntimeError("newllm.continuous.experiment has no lct_speed(): this newllm cannot time LCT yet")
     accepted = inspect.signature(fn).parameters
     unknown = sorted(k for k, v in kwargs.items() if v is not None and k not in accepted)
     if unknown: raise ValueError(f"lct_speed does not take {', '.join(unknown)}; it takes {', '.join(accepted)}")
