@@ -19,9 +19,9 @@ __all__ = ['EXPERIMENTS', 'LEGACY_READERS', 'spec_for_notebook', 'saved_result_n
 # from newllm.experiments.runner import FULL_INFINI, MULTI_MEMORY           # notebooks 10, 11
 from ..distill.experiment import EXPERIMENT as DISTILL_FINETUNE      # notebook 12
 from ..context_kv.experiment import EXPERIMENT as CONTEXT_KV         # notebook 13
-# from newllm.continuous.experiment import EXPERIMENT as CONTINUOUS_LCT     # notebook 14
+from ..continuous.experiment import EXPERIMENT as CONTINUOUS_LCT     # notebook 14
 from ..long_context.experiment import EXPERIMENT as LONG_CONTEXT     # notebook 15
-_SPECS: tuple = (DISTILL_FINETUNE, CONTEXT_KV, LONG_CONTEXT)   # INTEGRATOR: (FULL_INFINI, MULTI_MEMORY, DISTILL_FINETUNE, CONTEXT_KV, CONTINUOUS_LCT, LONG_CONTEXT)
+_SPECS: tuple = (DISTILL_FINETUNE, CONTEXT_KV, CONTINUOUS_LCT, LONG_CONTEXT)   # INTEGRATOR: (FULL_INFINI, MULTI_MEMORY, DISTILL_FINETUNE, CONTEXT_KV, CONTINUOUS_LCT, LONG_CONTEXT)
 
 EXPERIMENTS: dict[str, ExperimentSpec] = {s.name: s for s in _SPECS}
 
