@@ -78,7 +78,6 @@ class GatedDeltaConfig:
 class GatedDeltaLayer(MemoryLayer):
     "Gated delta-rule memory attention ∥ MLP with Pythia's parallel residual: Infini-attention whose memory forgets. NoPE."
     uses_rope = False
-    config_class = GatedDeltaConfig
     def __init__(self, config: GatedDeltaConfig | None = None, # the options (default `GatedDeltaConfig()`)
                  **options, # any `GatedDeltaConfig` field, overriding `config`'s
                 ):
