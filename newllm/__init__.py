@@ -1,3 +1,13 @@
 __version__ = "0.1.0"
 
-from .hub import from_pretrained
+from . import hub
+
+def from_pretrained(name_or_path, # a folder written by `save_pretrained`, or a Hub model id `user/name`
+                    **kwargs, # `newllm.hub.from_pretrained`'s: device, load_memory, revision, expect, Hub download options
+                   ):
+    """Rebuild any newllm model saved by `save_pretrained` (`newllm.hub.from_pretrained`), whichever module defines its class.
+
+    Model classes register themselves with the hub when their module is imported (`HubMixin`); the hub cannot import them
+    (they import it). So the model families are imported here, when a model is to be rebuilt, and `import newllm` stays light."""
+    import newllm.model, newllm.continuous.model, newllm.context_kv.model
+    return hub.from_pretrained(name_or_path, **kwargs)

@@ -35,6 +35,7 @@ def neox_rope_scaling(config, # a `transformers` `GPTNeoXConfig`
     raise NotImplementedError(f"from_gpt_neox supports RoPE without scaling or with rope_type='linear', got rope_type={kind!r} "
                               f"({rope}); its logits would silently differ from transformers'")
 
+# %% ../nbs/02e_convert.ipynb #a5b330ba
 def neox_qkv_to_newllm(t: torch.Tensor, # fused QKV weight `[3D, D]` or bias `[3D]`, HF row order
                       num_heads: int, # attention heads
                      ) -> torch.Tensor:
@@ -42,6 +43,7 @@ def neox_qkv_to_newllm(t: torch.Tensor, # fused QKV weight `[3D, D]` or bias `[3
     rest = t.shape[1:]
     return t.reshape(num_heads, 3, -1, *rest).transpose(0, 1).reshape(t.shape)
 
+# %% ../nbs/02e_convert.ipynb #85da7534
 def from_gpt_neox(hf_model, # a `GPTNeoXForCausalLM`, e.g. `EleutherAI/pythia-70m`
                  ) -> TransformerLM:
     "Copy a `transformers` `GPTNeoXForCausalLM` into a `TransformerLM` of `PythiaLayer(two_layernorms=True)`."

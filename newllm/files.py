@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 from torch import Tensor
+from fastcore.basics import patch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
@@ -153,6 +154,7 @@ def _alive(pid: int, start: str | None) -> bool:
         return Path(f'/proc/{pid}/status').read_text().split('State:')[1].split()[0] != 'Z'
     except (OSError, IndexError): return True
 
+# %% ../nbs/00a_files.ipynb #5f811d0d
 class FolderLock:
     "A `.lock` file that keeps a folder to one live process; use as a context manager."
     def __init__(self, folder: str | Path, # the folder to own (created if missing)
@@ -168,36 +170,6 @@ class FolderLock:
         except FileNotFoundError: return None
         except (OSError, ValueError): return {}
 
-    def acquire(self) -> FolderLock:
-        "Take the folder, or raise `FolderInUseError` naming the live owner."
-        self.folder.mkdir(parents=True, exist_ok=True)
-        me = dict(pid=os.getpid(), host=socket.gethostname(), start=_process_start(os.getpid()), purpose=self.purpose,
-                  started=datetime.now(timezone.utc).isoformat(timespec='seconds'), command=' '.join(sys.argv))
-        for _ in range(20):
-            try: fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                o = self.owner()
-                if o is None: continue                                           # released meanwhile: try again
-                if not o:                                                        # being written right now, or garbage
-                    if time.time() - self.path.stat().st_mtime < 5: time.sleep(0.2); continue
-                elif o.get('host') != me['host']:
-                    raise FolderInUseError(f"{self.folder} is in use by process {o.get('pid')} on host {o.get('host')} "
-                                           f"({o.get('purpose')}, since {o.get('started')}); if that run is gone, delete {self.path}")
-                elif o.get('pid') == me['pid']:
-                    raise FolderInUseError(f"{self.folder} is already in use by this process ({o.get('purpose')}, since {o.get('started')})")
-                elif _alive(int(o.get('pid', -1)), o.get('start')):
-                    raise FolderInUseError(f"{self.folder} is in use by another run: process {o['pid']} ({o.get('purpose')}, "
-                                           f"since {o.get('started')}: {o.get('command', '')[:200]}). Wait for it to finish, "
-                                           "or choose another folder")
-                if not self.quiet: print(f"note: taking over {self.folder}: its lock's owner (process {o.get('pid')}) is gone")
-                self.path.unlink(missing_ok=True)
-                continue
-            with os.fdopen(fd, 'w') as f: json.dump(me, f); f.flush(); os.fsync(f.fileno())
-            fsync_dir(self.folder)
-            self.held = True
-            return self
-        raise FolderInUseError(f"could not take the lock {self.path}")
-
     def release(self):
         "Give the folder back (only a lock this process holds is removed)."
         if self.held and (self.owner() or {}).get('pid') == os.getpid(): self.path.unlink(missing_ok=True)
@@ -206,6 +178,38 @@ class FolderLock:
     def __enter__(self): return self if self.held else self.acquire()
     def __exit__(self, *exc): self.release()
     def __repr__(self): return f"FolderLock({str(self.folder)!r}, {'held' if self.held else 'not held'})"
+
+# %% ../nbs/00a_files.ipynb #7cea5195
+@patch
+def acquire(self: FolderLock) -> FolderLock:
+    "Take the folder, or raise `FolderInUseError` naming the live owner."
+    self.folder.mkdir(parents=True, exist_ok=True)
+    me = dict(pid=os.getpid(), host=socket.gethostname(), start=_process_start(os.getpid()), purpose=self.purpose,
+              started=datetime.now(timezone.utc).isoformat(timespec='seconds'), command=' '.join(sys.argv))
+    for _ in range(20):
+        try: fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            o = self.owner()
+            if o is None: continue                                           # released meanwhile: try again
+            if not o:                                                        # being written right now, or garbage
+                if time.time() - self.path.stat().st_mtime < 5: time.sleep(0.2); continue
+            elif o.get('host') != me['host']:
+                raise FolderInUseError(f"{self.folder} is in use by process {o.get('pid')} on host {o.get('host')} "
+                                       f"({o.get('purpose')}, since {o.get('started')}); if that run is gone, delete {self.path}")
+            elif o.get('pid') == me['pid']:
+                raise FolderInUseError(f"{self.folder} is already in use by this process ({o.get('purpose')}, since {o.get('started')})")
+            elif _alive(int(o.get('pid', -1)), o.get('start')):
+                raise FolderInUseError(f"{self.folder} is in use by another run: process {o['pid']} ({o.get('purpose')}, "
+                                       f"since {o.get('started')}: {o.get('command', '')[:200]}). Wait for it to finish, "
+                                       "or choose another folder")
+            if not self.quiet: print(f"note: taking over {self.folder}: its lock's owner (process {o.get('pid')}) is gone")
+            self.path.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, 'w') as f: json.dump(me, f); f.flush(); os.fsync(f.fileno())
+        fsync_dir(self.folder)
+        self.held = True
+        return self
+    raise FolderInUseError(f"could not take the lock {self.path}")
 
 # %% ../nbs/00a_files.ipynb #ae2b809c
 def check_writable(folder: str | Path, # created if missing

@@ -46,6 +46,7 @@ class SegmentState:
         shapes = att.state_shapes(batch)
         return cls(torch.zeros(shapes['M'], device=device), torch.zeros(shapes['z'], device=device), 0, True)
 
+# %% ../nbs/02c_generation.ipynb #3e9945e2
 def _local_step(att: CompressiveAttention, sq: Tensor, sk: Tensor, v: Tensor, st: SegmentState) -> Tensor:
     "Local causal linear attention of n new tokens of the current segment, continuing the running state `st.S` (updated)."
     acc = torch.promote_types(sq.dtype, torch.float32)              # the running sums in float32 (float64 for a float64 model)
@@ -66,6 +67,7 @@ def _local_step(att: CompressiveAttention, sq: Tensor, sk: Tensor, v: Tensor, st
     num, den = o.split([v.shape[-1], 1], dim=-1)
     return (num / (den + att.eps)).to(sq.dtype)
 
+# %% ../nbs/02c_generation.ipynb #cad5c37d
 def compressive_step(att: CompressiveAttention, # a memory layer's attention (Infini, multi-memory, hierarchical)
                      h: Tensor, # [B, T, hidden]: its (normalised) input at the next T positions
                      st: SegmentState, # the running state (updated)

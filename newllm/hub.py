@@ -4,7 +4,8 @@
 
 # %% ../nbs/02d_hub.ipynb #7dc0ad4b
 from __future__ import annotations
-import importlib, json, os
+import json, os, sys
+from types import ModuleType
 from pathlib import Path
 
 import torch
@@ -14,13 +15,30 @@ from huggingface_hub import ModelHubMixin
 from .files import atomic_write_json, load_tensors, read_json, save_tensors
 
 # %% auto #0
-__all__ = ['HUB_FORMAT', 'HUB_FORMAT_VERSION', 'CONFIG_NAME', 'WEIGHTS_NAME', 'MEMORY_NAME', 'ARCHITECTURES', 'model_config',
-           'check_config', 'save_memory_file', 'load_memory_file', 'resolve_pretrained', 'from_pretrained', 'HubMixin']
+__all__ = ['ARCHITECTURES', 'HUB_FORMAT', 'HUB_FORMAT_VERSION', 'CONFIG_NAME', 'WEIGHTS_NAME', 'MEMORY_NAME',
+           'register_architecture', 'architecture', 'model_config', 'check_config', 'save_memory_file',
+           'load_memory_file', 'resolve_pretrained', 'from_pretrained', 'HubMixin']
+
+# %% ../nbs/02d_hub.ipynb #c9cd5905
+ARCHITECTURES: dict[str, list[tuple[type, ModuleType | None]]] = {}   # class name → (class, its module then), oldest first
+
+def register_architecture(cls: type, # a model class with `hub_config()` and `from_hub_config(config)`
+                         ) -> type:
+    "Let `from_pretrained` rebuild `cls` from a config whose `architecture` is its name (`HubMixin` subclasses call this)."
+    ARCHITECTURES.setdefault(cls.__name__, []).append((cls, sys.modules.get(cls.__module__)))
+    return cls
+
+def architecture(name: str, # a config's `architecture`: a class name
+                ) -> type:
+    "The class registered as `name` latest whose module is still loaded (a class of a notebook no longer running gives way)."
+    for cls, home in reversed(ARCHITECTURES.get(name, [])):
+        if sys.modules.get(cls.__module__) is home: return cls
+    raise ValueError(f"unknown architecture {name!r}; known: {', '.join(ARCHITECTURES)} (newllm.from_pretrained imports "
+                     "every model family; newllm.hub.from_pretrained knows only the classes already imported)")
 
 # %% ../nbs/02d_hub.ipynb #4c539d39
 HUB_FORMAT, HUB_FORMAT_VERSION = 'newllm', 1
 CONFIG_NAME, WEIGHTS_NAME, MEMORY_NAME = 'config.json', 'model.safetensors', 'memory.safetensors'
-ARCHITECTURES = {'TransformerLM': 'newllm.model', 'ContinuousLM': 'newllm.continuous.model', 'ContextKVModel': 'newllm.context_kv.model'}
 
 def _version() -> str:
     from newllm import __version__
@@ -31,7 +49,7 @@ def model_config(model: nn.Module, # a newllm model with `hub_config()` (Transfo
     "The content of `config.json` for `model`: format, versions, architecture, name, options and the full architecture config."
     arch = type(model).__name__
     if arch not in ARCHITECTURES or not hasattr(model, 'hub_config'):
-        raise TypeError(f"save_pretrained supports newllm's {', '.join(ARCHITECTURES)}, got {arch}")
+        raise TypeError(f"save_pretrained supports newllm's model classes ({', '.join(ARCHITECTURES)}), got {arch}")
     dtypes = {p.dtype for p in model.parameters()}
     return dict(format=HUB_FORMAT, format_version=HUB_FORMAT_VERSION, newllm_version=_version(), architecture=arch,
                 model=getattr(model, 'name', None), options=getattr(model, 'options', None),
@@ -48,9 +66,7 @@ def check_config(config: dict, # read from a `config.json`
     if v != HUB_FORMAT_VERSION:
         raise ValueError(f"{where} was written in newllm model format version {v} (by newllm {config.get('newllm_version', '?')}); "
                          f"this newllm ({_version()}) reads format version {HUB_FORMAT_VERSION}")
-    if config.get('architecture') not in ARCHITECTURES:
-        raise ValueError(f"{where}: unknown architecture {config.get('architecture')!r}; known: {', '.join(ARCHITECTURES)}")
-    for key in ('config', 'dtype'):
+    for key in ('architecture', 'config', 'dtype'):
         if key not in config: raise ValueError(f"{where} has no {key!r} entry")
     return config
 
@@ -104,8 +120,17 @@ def resolve_pretrained(name_or_path: str | Path, # a local folder, or a Hub mode
     except Exception as e: raise FileNotFoundError(f"could not fetch {name} from the Hugging Face Hub: {type(e).__name__}: {e}") from None
 
 # %% ../nbs/02d_hub.ipynb #263dac33
-def _architecture(name: str) -> type:
-    return getattr(importlib.import_module(ARCHITECTURES[name]), name)
+def _load_weights(model: nn.Module, weights: Path, dtype: str, where: Path):
+    "Cast `model` to the saved dtype and load the weights file into it; an error if they do not fit."
+    dt = getattr(torch, dtype, None)
+    if not isinstance(dt, torch.dtype): raise ValueError(f"{where}: unknown dtype {dtype!r}")
+    model.to(dt)
+    state, _ = load_tensors(weights, what='model weights')
+    try: missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as e: raise ValueError(f"{weights} does not fit the architecture in {CONFIG_NAME}: {e}") from None
+    if missing or unexpected:
+        raise ValueError(f"{weights} does not fit the architecture in {CONFIG_NAME}: missing {sorted(missing)[:5]}"
+                         f"{'…' if len(missing) > 5 else ''}, unexpected {sorted(unexpected)[:5]}{'…' if len(unexpected) > 5 else ''}")
 
 def from_pretrained(name_or_path: str | Path, # a folder written by `save_pretrained`, or a Hub model id
                     device: str | torch.device | None = None, # where to put the model (default CPU)
@@ -125,31 +150,29 @@ def from_pretrained(name_or_path: str | Path, # a folder written by `save_pretra
     cfg_path = folder/CONFIG_NAME
     if not cfg_path.exists(): raise FileNotFoundError(f"{folder} has no {CONFIG_NAME}: it is not a folder written by save_pretrained")
     cfg = check_config(read_json(cfg_path, 'model config'), str(cfg_path))
-    cls = _architecture(cfg['architecture'])
-    if expect is not None and not issubclass(cls, expect):
+    if expect is not None and not any(issubclass(c, expect) for c, _ in ARCHITECTURES.get(cfg['architecture'], [])):
         raise TypeError(f"{folder} holds a {cfg['architecture']}, not a {expect.__name__}; use newllm.from_pretrained")
+    cls = architecture(cfg['architecture'])
     weights = folder/WEIGHTS_NAME
     if not weights.exists(): raise FileNotFoundError(f"{folder} has {CONFIG_NAME} but no {WEIGHTS_NAME}: the weights are missing")
     model = cls.from_hub_config(cfg['config'])
     model.name = cfg.get('model') or model.name
     if cfg.get('options') is not None: model.options = cfg['options']
-    dtype = getattr(torch, cfg['dtype'], None)
-    if not isinstance(dtype, torch.dtype): raise ValueError(f"{cfg_path}: unknown dtype {cfg['dtype']!r}")
-    model.to(dtype)
-    state, _ = load_tensors(weights, what='model weights')
-    try: missing, unexpected = model.load_state_dict(state, strict=False)
-    except RuntimeError as e: raise ValueError(f"{weights} does not fit the architecture in {CONFIG_NAME}: {e}") from None
-    if missing or unexpected:
-        raise ValueError(f"{weights} does not fit the architecture in {CONFIG_NAME}: missing {sorted(missing)[:5]}"
-                         f"{'…' if len(missing) > 5 else ''}, unexpected {sorted(unexpected)[:5]}{'…' if len(unexpected) > 5 else ''}")
+    _load_weights(model, weights, cfg['dtype'], cfg_path)
     if device is not None: model.to(device)
     model.eval()
     if load_memory and (folder/MEMORY_NAME).exists(): load_memory_file(model, folder/MEMORY_NAME)
     return model
 
+# %% ../nbs/02d_hub.ipynb #e6d5135e
 class HubMixin(ModelHubMixin, library_name='newllm', repo_url='https://github.com/newllm/newllm',
                tags=['newllm', 'compressive-memory', 'infini-attention']):
     "`save_pretrained` / `from_pretrained` / `push_to_hub` for newllm models (`huggingface_hub`'s `ModelHubMixin`)."
+    def __init_subclass__(cls, **kwargs):
+        "A model class registers itself as it is defined, so `from_pretrained` can rebuild it by name."
+        super().__init_subclass__(**kwargs)
+        register_architecture(cls)
+
     def __init__(self, *args, # passed on (cooperative mixin): the model class's constructor arguments
                  **kwargs, # passed on: the model class's keyword arguments
                 ):

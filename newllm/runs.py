@@ -5,6 +5,7 @@
 # %% ../nbs/03f_runs.ipynb #8de1be43
 from __future__ import annotations
 import shutil
+from fastcore.basics import patch
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -54,30 +55,6 @@ class RunFolder:
                              f"version {s.get('version')!r})")
         return s
 
-    @classmethod
-    def create(cls, path: str | Path, # the wanted folder
-               settings: dict, # what run.json records: {'config': ExperimentConfig.to_dict(), 'experiment': …}
-               overwrite: bool = False, # replace a run already in `path` (else a new folder `path-2`, … is used)
-               quiet: bool = False, # no note when another folder is chosen
-              ) -> RunFolder:
-        "A new run folder at `path`, or next to it when `path` holds a run (never overwritten unless asked); checked writable."
-        path = Path(path)
-        if path.exists() and any(path.iterdir()):
-            if overwrite:
-                with FolderLock(path, 'overwriting'):                     # not while another run uses it
-                    for p in path.iterdir():
-                        if p.name != '.lock': shutil.rmtree(p) if p.is_dir() else p.unlink()
-            else:
-                new = unique_folder(path)
-                if not quiet: print(f"note: {path} holds an earlier run; this run writes to {new} "
-                                    f"(resume that one with --resume {path}, or replace it with --overwrite)")
-                path = new
-        check_writable(path, 'run folder')
-        folder = cls(path)
-        atomic_write_json(folder.settings_file, dict(format=RUN_FORMAT, version=RUN_VERSION, newllm=newllm.__version__,
-                                                     created=datetime.now(timezone.utc).isoformat(timespec='seconds'), **settings))
-        return folder
-
     def check_resume(self, wanted: dict, # the config (`ExperimentConfig.to_dict()`) of the run that would continue
                     ):
         "Refuse to continue with other settings than the saved ones (a clear list of the differences)."
@@ -102,3 +79,28 @@ class RunFolder:
         "Mark a model done: its result, written atomically (after its weights)."
         atomic_write_json(self.model_dir(label)/'result.json', result)
     def load_result(self, label: str) -> dict: return read_json(self.model_dir(label)/'result.json', 'model result')
+
+# %% ../nbs/03f_runs.ipynb #cdbe3054
+@patch(cls_method=True)
+def create(cls: RunFolder, path: str | Path, # the wanted folder
+           settings: dict, # what run.json records: {'config': ExperimentConfig.to_dict(), 'experiment': …}
+           overwrite: bool = False, # replace a run already in `path` (else a new folder `path-2`, … is used)
+           quiet: bool = False, # no note when another folder is chosen
+          ) -> RunFolder:
+    "A new run folder at `path`, or next to it when `path` holds a run (never overwritten unless asked); checked writable."
+    path = Path(path)
+    if path.exists() and any(path.iterdir()):
+        if overwrite:
+            with FolderLock(path, 'overwriting'):                     # not while another run uses it
+                for p in path.iterdir():
+                    if p.name != '.lock': shutil.rmtree(p) if p.is_dir() else p.unlink()
+        else:
+            new = unique_folder(path)
+            if not quiet: print(f"note: {path} holds an earlier run; this run writes to {new} "
+                                f"(resume that one with --resume {path}, or replace it with --overwrite)")
+            path = new
+    check_writable(path, 'run folder')
+    folder = cls(path)
+    atomic_write_json(folder.settings_file, dict(format=RUN_FORMAT, version=RUN_VERSION, newllm=newllm.__version__,
+                                                 created=datetime.now(timezone.utc).isoformat(timespec='seconds'), **settings))
+    return folder

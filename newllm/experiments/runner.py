@@ -468,13 +468,12 @@ def load_model_weights(folder: str | Path, # written by `save_model_weights`
                       ) -> torch.nn.Module:
     "Rebuild a model saved by `save_model_weights` (`newllm.from_pretrained`; also the bare format of earlier run folders). No pickle."
     from newllm.files import read_json
-    from newllm.hub import from_pretrained
     cfg = read_json(Path(folder)/'config.json', 'model config')
     if 'format' not in cfg and {'model', 'options'} <= set(cfg):  # a run folder from before the save_pretrained format
         model = create_model(cfg['model'], **cfg['options'])
         model.load_state_dict(load_tensors(Path(folder)/'model.safetensors', what='model weights')[0])
         return model
-    return from_pretrained(folder)
+    return newllm.from_pretrained(folder)                   # any model kind: it imports the model families
 
 def _resolve_config(models, preset, experiment, overrides, model_options, saved: dict | None) -> tuple[ExperimentConfig, str | None]:
     "The run's settings: the preset's with the overrides, or, when resuming, the saved ones (which the asked ones must match)."

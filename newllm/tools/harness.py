@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from ..hub import from_pretrained
+from .. import from_pretrained      # any model kind: it imports the model families, which register with the hub
 
 try:
     from lm_eval.api.model import LM
