@@ -53,7 +53,7 @@ def test_settings_are_checked_before_any_data_is_loaded(tmp_path):
     script = """
 import contextlib, io, json, sys
 import newllm.experiments.runner
-from newllm.experiments.runner import main
+from newllm.experiments.cli import main
 newllm.experiments.runner.load_samples = lambda *a, **k: sys.exit('data was loaded')
 out = []
 for args in json.loads(sys.argv[1]):

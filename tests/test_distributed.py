@@ -44,7 +44,7 @@ def test_validation_ppl_is_the_single_process_value(trained):
 
 def test_the_runner_under_torchrun_writes_once(tmp_path):
     args = ['--models', 'infini', '--preset', 'smoke', '--epochs', '1', '--precision', 'fp32', '--no-progress']
-    two = run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', '29532', '-m', 'newllm.experiments.runner',
+    two = run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', '29532', '-m', 'newllm.experiments.cli',
                *args, '--out', str(tmp_path/'two')])
     assert two.stdout.count('### Perplexity') == 1                              # only the main process prints
     res = json.loads((tmp_path/'two'/'results.json').read_text())

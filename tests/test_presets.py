@@ -4,8 +4,8 @@ and every table answers for every GPU preset (`colab_t4` is derived from `colab_
 The case this would have caught: seed 001 at `colab_l4` trained 256-token samples with 256-token segments."""
 import pytest, torch
 
-from newllm.experiments.presets import (PRESETS, EXPERIMENT_PRESETS, GPU_VARIANTS, MIN_SEGMENTS, get_preset, gpu_preset, memory_segments,
-                            select_preset)
+from newllm.experiments.presets import PRESETS, EXPERIMENT_PRESETS, GPU_VARIANTS, MIN_SEGMENTS, gpu_preset, preset_table, select_preset
+from newllm.experiments.runner import check_config, memory_segments
 from newllm.distill.experiment import PRESETS as DISTILL_PRESETS
 from newllm.continuous.experiment import PRESETS as LCT_PRESETS
 from newllm.context_kv.experiment import PRESETS as CONTEXT_KV_PRESETS
@@ -16,8 +16,8 @@ _CPU = {} if torch.cuda.is_available() else dict(precision='auto')   # fp16 pres
 @pytest.mark.parametrize('experiment', [None, *EXPERIMENT_PRESETS])
 @pytest.mark.parametrize('preset', list(PRESETS))
 def test_runner_presets_read_the_memory(preset, experiment):
-    cfg = get_preset(preset, experiment)
-    get_preset(preset, experiment, **_CPU).check()
+    cfg = select_preset(preset_table(experiment), preset)
+    check_config(select_preset(preset_table(experiment), preset, **_CPU))
     segs = memory_segments(cfg)
     if any(':' not in m and m != 'pythia' for m in cfg.models): assert segs, (preset, experiment, cfg.models)
     assert all(n >= MIN_SEGMENTS for n in segs.values()), (preset, experiment, cfg.seq_length, segs)
@@ -34,7 +34,7 @@ def test_distill_presets_read_the_memory(preset):
 def test_every_table_has_the_gpu_presets(table):
     for name, (base, extra) in GPU_VARIANTS.items():
         cfg = select_preset(table, name)
-        assert cfg.preset == name and getattr(cfg, 'train', cfg).precision == extra['precision'], cfg   # composed configs: in `train`
+        assert cfg.preset == name and getattr(cfg, 'train', cfg).precision == extra['precision'], cfg   # configs that compose TrainConfig, or not yet
 
 
 def test_the_gpu_picks_the_preset():

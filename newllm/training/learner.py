@@ -21,13 +21,13 @@ from ..data import TokenSamples
 from ..files import FolderLock, load_tensors, remove_temp_files, save_tensors, check_writable
 from .precision import resolve_device, resolve_precision, describe_precision, autocast_context, PRECISIONS
 from ..evaluation import nll_sum, safe_exp
+from .callbacks import (EarlyStopping, EpochRecord, History, Callback, NonFiniteLoss, EarlyStoppingCallback,
+                                       ProgressCallback, NonFiniteGuard, CheckpointCallback, TrackerCallback, describe_record)
 
 # %% auto #0
-__all__ = ['LOGGERS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'CHECKPOINT_FILE', 'lm_loss', 'param_groups', 'EarlyStopping',
-           'TrainConfig', 'EpochRecord', 'History', 'check_token_ids', 'seed_everything', 'make_accelerator',
-           'split_state', 'join_state', 'rng_state', 'set_rng_state', 'Callback', 'NonFiniteLoss', 'epoch_order',
-           'Learner', 'EarlyStoppingCallback', 'ProgressCallback', 'describe_record', 'NonFiniteGuard',
-           'CheckpointCallback', 'TrackerCallback', 'make_optimizer', 'lm_batch_loss', 'shard', 'lm_validation',
+__all__ = ['LOGGERS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'CHECKPOINT_FILE', 'lm_loss', 'param_groups', 'TrainConfig',
+           'check_token_ids', 'seed_everything', 'make_accelerator', 'split_state', 'join_state', 'rng_state',
+           'set_rng_state', 'epoch_order', 'Learner', 'make_optimizer', 'lm_batch_loss', 'shard', 'lm_validation',
            'train_model']
 
 # %% ../../nbs/03b_learner.ipynb #55fe3e43
@@ -47,33 +47,6 @@ def param_groups(model: nn.Module, # its trainable parameters are split
     for p in model.parameters():
         if p.requires_grad: (decay if p.ndim >= 2 else no_decay).append(p)
     return [dict(params=decay, weight_decay=weight_decay), dict(params=no_decay, weight_decay=0.0)]
-
-# %% ../../nbs/03b_learner.ipynb #7683082e
-class EarlyStopping:
-    "Stop when the watched value (lower is better) has not improved for `patience` epochs; remembers the best epoch."
-    def __init__(self,
-                 patience: int = 1, # epochs without improvement before stopping (0: never stop)
-                 min_delta: float = 0.0, # an improvement must lower the value by more than this
-                ):
-        if patience < 0: raise ValueError(f"patience must be ≥ 0, got {patience}")
-        self.patience, self.min_delta = patience, min_delta
-        self.best, self.best_epoch, self.bad_epochs = math.inf, None, 0
-
-    def step(self,
-             epoch: int, # the epoch just finished
-             value: float, # its validation value (lower is better)
-            ) -> bool:
-        "Record `value` for `epoch`; True if it is the best so far (the first finite-or-infinite, non-NaN value always is)."
-        if (self.best_epoch is None and not math.isnan(value)) or value < self.best - self.min_delta:
-            self.best, self.best_epoch, self.bad_epochs = value, epoch, 0
-            return True
-        self.bad_epochs += 1
-        return False
-
-    @property
-    def should_stop(self) -> bool: return self.bad_epochs > self.patience - 1 if self.patience else False
-    def state_dict(self): return dict(best=self.best, best_epoch=self.best_epoch, bad_epochs=self.bad_epochs)
-    def load_state_dict(self, d): self.best, self.best_epoch, self.bad_epochs = d['best'], d['best_epoch'], d['bad_epochs']
 
 # %% ../../nbs/03b_learner.ipynb #866361c2
 LOGGERS = ('tensorboard', 'wandb', 'trackio')
@@ -124,76 +97,6 @@ class TrainConfig:
         return self
 
     def resolved_device(self) -> torch.device: return resolve_device(self.device)
-
-# %% ../../nbs/03b_learner.ipynb #0720371d
-@dataclass
-class EpochRecord:
-    "One epoch: mean training loss, validation PPL, timings and any other metric (as attributes too)."
-    epoch: int                  # 1-based
-    train_loss: float           # mean training loss over the epoch's steps (weights changing)
-    val_ppl: float = math.nan   # validation PPL after the epoch (nan where not measured)
-    train_seconds: float = 0.0  # wall time of the training steps
-    eval_seconds: float = 0.0   # wall time of validation
-    best: bool = False          # the best validation value so far
-    metrics: dict = field(default_factory=dict)   # other measurements: val_mse, exact_val_ppl, val_acc, alpha, …
-
-    @property
-    def train_ppl(self) -> float: return safe_exp(self.train_loss)
-    def __getattr__(self, name):
-        if name.startswith('__') or name == 'metrics': raise AttributeError(name)
-        try: return self.metrics[name]
-        except KeyError: raise AttributeError(f"EpochRecord has no field or metric {name!r}; metrics: {', '.join(self.metrics)}") from None
-    def value(self, name: str) -> float:
-        "A field or metric by name (e.g. the monitored one)."
-        return getattr(self, name)
-    def to_dict(self): return {**asdict(self), 'train_ppl': self.train_ppl}
-    @classmethod
-    def from_dict(cls, d: dict) -> EpochRecord:
-        d = dict(d)
-        if 'train_loss' not in d: d['train_loss'] = math.log(d['train_ppl']) if d.get('train_ppl', 0) > 0 else math.nan   # results saved before train_loss
-        known = {f.name for f in fields(cls)}
-        extra = {k: v for k, v in d.items() if k not in known and k != 'train_ppl'}
-        return cls(**{k: v for k, v in d.items() if k in known and k != 'metrics'}, metrics={**d.get('metrics', {}), **extra})
-
-@dataclass
-class History:
-    "Per-epoch records, the best epoch by the monitored value, and why training ended."
-    records: list = field(default_factory=list)   # `EpochRecord`s, in order
-    best_epoch: int | None = None                 # epoch of the lowest monitored value (its weights are restored)
-    stopped_early: bool = False                   # early stopping ended the run
-    monitor: str = 'val_ppl'                      # the value early stopping watched (lower is better)
-    loss_name: str = 'nll'                        # what `train_loss` is: 'nll' (token NLL: `train_ppl` is its exp) or e.g. 'mse'
-    stop_reason: str | None = None                # why it ended before `epochs`: early stopping, or a non-finite loss
-    info: dict = field(default_factory=dict)      # facts about the run: optimiser groups, α per step, …
-
-    @property
-    def best_record(self) -> EpochRecord | None: return next((r for r in self.records if r.epoch == self.best_epoch), None)
-    @property
-    def best_val_ppl(self) -> float:
-        "Validation PPL of the best epoch (inf if training diverged before any epoch, nan if nothing ran)."
-        if self.best_record is not None: return self.best_record.val_ppl
-        return math.inf if self.diverged else math.nan
-    def best_metric(self, name: str) -> float:
-        "A metric of the best epoch (nan if there is none)."
-        r = self.best_record
-        return r.value(name) if r is not None else math.nan
-    @property
-    def diverged(self) -> bool: return bool(self.stop_reason) and self.stop_reason.startswith('non-finite')
-    @property
-    def seconds_per_epoch(self) -> float:
-        return float(np.mean([r.train_seconds for r in self.records])) if self.records else math.nan
-    @property
-    def seconds(self) -> float: return sum(r.train_seconds + r.eval_seconds for r in self.records)
-    def to_dict(self): return dict(records=[r.to_dict() for r in self.records], best_epoch=self.best_epoch, stopped_early=self.stopped_early,
-                                   monitor=self.monitor, loss_name=self.loss_name, stop_reason=self.stop_reason, info=self.info)
-    @classmethod
-    def from_dict(cls, d: dict) -> History:
-        return cls([EpochRecord.from_dict(r) for r in d['records']], d['best_epoch'], d['stopped_early'], d.get('monitor', 'val_ppl'),
-                   d.get('loss_name', 'nll'), d.get('stop_reason'), d.get('info', {}))
-    def __repr__(self):
-        best = self.best_metric(self.monitor) if self.best_record else math.nan
-        end = f', stopped: {self.stop_reason}' if self.stop_reason else ''
-        return f'History(epochs={len(self.records)}, best_epoch={self.best_epoch}, best {self.monitor}={best:.4g}{end})'
 
 # %% ../../nbs/03b_learner.ipynb #4c78fe06
 def check_token_ids(samples: TokenSamples, # the data to check
@@ -273,22 +176,6 @@ def set_rng_state(s: dict, # from `rng_state`
     if 'cuda' in s and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([s['cuda'][str(i)] for i in range(min(len(s['cuda']), torch.cuda.device_count()))])
 
-# %% ../../nbs/03b_learner.ipynb #e254c47b
-class Callback:
-    "Base of the training engine's callbacks: override the events you need; `order` sorts them (lower runs first)."
-    order: int = 0
-    def __init__(self): pass               # subclasses take their own settings
-    @property
-    def name(self) -> str: return type(self).__name__
-    def state_dict(self) -> dict: return {}
-    def load_state_dict(self, state: dict): pass
-    def __repr__(self): return f'{self.name}()'
-
-class NonFiniteLoss(RuntimeError):
-    "A non-finite loss or gradient stopped training."
-    def __init__(self, message: str, # where it happened and what to try
-                ): super().__init__(message)
-
 # %% ../../nbs/03b_learner.ipynb #dd03f7f0
 class _Positions(Dataset):
     "Items of a dataset in a fixed order (one epoch's shuffle, possibly resumed part-way)."
@@ -303,6 +190,7 @@ def epoch_order(n: int, # items in the training set
     "The shuffle of epoch `epoch`: the same for the same seed, so a resumed run sees the same batches."
     return torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch))
 
+# %% ../../nbs/03b_learner.ipynb #7f8ec6fe
 class Learner:
     "A model, its data, a loss and a validation, trained by `fit` with callbacks; the one training loop of newllm."
     def __init__(self, model: nn.Module, # the module whose parameters train (checkpointed and restored); other modules may live in `loss`
@@ -345,6 +233,10 @@ class Learner:
     def device(self) -> torch.device: return self.accelerator.device
     @property
     def precision(self) -> str: return {'no': 'fp32'}.get(self.accelerator.mixed_precision, self.accelerator.mixed_precision)
+    @property
+    def checkpoint_path(self) -> Path | None:
+        "Where the checkpoint is written (`config.checkpoint_dir`/checkpoint.safetensors; None without a folder)."
+        return Path(self.config.checkpoint_dir)/CHECKPOINT_FILE if self.config.checkpoint_dir else None
     def __repr__(self):
         return (f"Learner({self.desc or type(self.unwrapped).__name__}, epochs={self.config.epochs}, "
                 f"callbacks=[{', '.join(c.name for c in self.callbacks)}])")
@@ -469,6 +361,7 @@ def save_checkpoint(self: Learner,
                 scaler=acc.scaler.state_dict() if acc.scaler is not None else None, desc=self.desc)
     return save_tensors(folder/CHECKPOINT_FILE, tensors, meta)
 
+# %% ../../nbs/03b_learner.ipynb #8938d96c
 @patch
 def load_checkpoint(self: Learner,
                     folder: str | Path | None = None, # default `config.checkpoint_dir`
@@ -501,168 +394,14 @@ def load_checkpoint(self: Learner,
     self.history = History.from_dict(meta['history'])
     return True
 
-# %% ../../nbs/03b_learner.ipynb #7fb7454c
-class EarlyStoppingCallback(Callback):
-    "Watches `learn.monitor` after each epoch: marks the best epoch, keeps its weights (on the CPU), stops after `patience` bad epochs, restores the best at the end."
-    order = 10
-    def __init__(self, patience: int = 1, # epochs without improvement before stopping (0: never)
-                ):
-        self.stopper, self.best_state = EarlyStopping(patience), None
-
-    def after_epoch(self, learn):
-        r = learn.record
-        r.best = self.stopper.step(r.epoch, r.value(learn.monitor))
-        if r.best:                                  # frozen parameters never change: only what trains, and the buffers
-            frozen = {n for n, p in learn.unwrapped.named_parameters() if not p.requires_grad}
-            self.best_state = {k: v.detach().to('cpu', copy=True) for k, v in learn.unwrapped.state_dict().items() if k not in frozen}
-        learn.history.best_epoch = self.stopper.best_epoch
-        if self.stopper.should_stop:
-            learn.history.stopped_early, learn.stop_training = True, True
-            learn.history.stop_reason = f'early stopping: no better {learn.monitor} for {self.stopper.patience} epoch(s)'
-
-    def after_fit(self, learn):
-        if self.best_state is not None: learn.unwrapped.load_state_dict(self.best_state, strict=False)
-
-    def state_dict(self): return dict(self.stopper.state_dict(), best_state=self.best_state or {})
-    def load_state_dict(self, s):
-        self.stopper.load_state_dict(s); self.best_state = s['best_state'] or None
-
-# %% ../../nbs/03b_learner.ipynb #6a37c26b
-class ProgressCallback(Callback):
-    "tqdm bars over the batches, a line per epoch, the precision at the start (main process, when `config.progress`)."
-    order = 50
-    def __init__(self, every: int = 20, # steps between updates of the running loss on the bar
-                ):
-        self.every, self.bar = every, None
-
-    def _on(self, learn): return learn.config.progress and learn.is_main
-    def before_fit(self, learn):
-        if self._on(learn):
-            procs = f', {learn.num_processes} processes' if learn.num_processes > 1 else ''
-            tqdm.write(f"{learn.desc + ': ' if learn.desc else ''}training in {describe_precision(learn.precision, learn.device)}{procs}")
-    def before_epoch(self, learn):
-        if self._on(learn):
-            n = len(learn.loader) + learn.batches_done
-            self.bar = tqdm(total=n, initial=learn.batches_done, desc=f'{learn.desc} epoch {learn.epoch}'.strip(), leave=False)
-    def after_step(self, learn):
-        if self.bar is None: return
-        self.bar.update(learn.batches_done - self.bar.n)
-        if learn.step % self.every == 0: self.bar.set_postfix(train_loss=f'{learn.loss.item():.3f}')
-    def after_epoch(self, learn):
-        if self.bar is not None: self.bar.close(); self.bar = None
-        if self._on(learn): tqdm.write(f'{learn.desc} epoch {learn.record.epoch}: {describe_record(learn.record, learn.history.loss_name)}'.strip())
-    def after_fit(self, learn):
-        if self.bar is not None: self.bar.close(); self.bar = None
-        if learn.is_main and learn.history.diverged: print(f'{learn.desc}: {learn.history.stop_reason}'.lstrip(': '))
-
-def describe_record(r: EpochRecord, # an epoch's record
-                    loss_name: str = 'nll', # 'nll': the training loss is shown as a PPL
-                   ) -> str:
-    "An epoch's line: train PPL (or loss), validation PPL, the other metrics, `*` for a new best, seconds."
-    parts = [f'train PPL {r.train_ppl:,.1f}' if loss_name == 'nll' else f'train {loss_name} {r.train_loss:.4g}']
-    if not math.isnan(r.val_ppl): parts.append(f'val PPL {r.val_ppl:,.1f}')
-    parts += [f'{k} {v:.4g}' for k, v in r.metrics.items() if isinstance(v, (int, float))]
-    return ', '.join(parts) + (' *' if r.best else '') + f' ({r.train_seconds:.1f} s)'
-
-# %% ../../nbs/03b_learner.ipynb #ab2affff
-class NonFiniteGuard(Callback):
-    "Stops training on a non-finite loss (or gradient, except the fp16 overflows the loss scaler skips), naming the epoch and step."
-    order = 5
-    def __init__(self, every: int = 10, # steps between checks on a GPU (a check waits for the GPU); every step on a CPU
-                ):
-        self.every, self.first = every, None
-
-    def before_fit(self, learn): self.first = torch.full((), -1, dtype=torch.long, device=learn.device)
-    def after_step(self, learn):
-        bad = ~torch.isfinite(learn.loss)
-        if learn.precision != 'fp16' and learn.grad_norm is not None: bad = bad | ~torch.isfinite(torch.as_tensor(learn.grad_norm))
-        self.first = torch.where(bad & (self.first < 0), torch.full_like(self.first, learn.step), self.first)
-        if learn.device.type != 'cuda' or learn.step % self.every == 0: self.check(learn)
-    def after_train(self, learn): self.check(learn)
-    def before_checkpoint(self, learn): self.check(learn)
-
-    def check(self, learn):
-        "Raise `NonFiniteLoss` if any process saw a non-finite loss or gradient."
-        if self.first is None: return
-        first = learn.accelerator.reduce(self.first.clone(), 'max') if learn.num_processes > 1 else self.first
-        if first.item() >= 0:
-            who = f'{learn.desc}: ' if learn.desc else ''
-            raise NonFiniteLoss(f"non-finite loss or gradient in {who}epoch {learn.epoch}, step {first.item()} "
-                                f"(the learning rate {learn.config.lr:g} may be too high): training stopped; "
-                                + ("the last good checkpoint is kept" if learn.config.checkpoint_dir else "no checkpoint was written after it"))
-
-# %% ../../nbs/03b_learner.ipynb #687f34bb
-class CheckpointCallback(Callback):
-    "Owns `config.checkpoint_dir` while training (a lock), resumes from it, and checkpoints every N steps, every M minutes and at each epoch's end."
-    order = 90
-    def __init__(self): self.lock, self.last = None, time.monotonic()
-
-    def before_fit(self, learn):
-        folder = learn.config.checkpoint_dir
-        if folder is None: return
-        if learn.is_main:
-            check_writable(folder, 'checkpoint folder')
-            self.lock = FolderLock(folder, f'training {learn.desc}'.strip()).acquire()
-            remove_temp_files(folder)
-        learn.accelerator.wait_for_everyone()
-        if learn.resume and learn.load_checkpoint():
-            if learn.is_main and learn.config.progress:
-                tqdm.write(f"{learn.desc + ': ' if learn.desc else ''}resumed from {Path(folder)/CHECKPOINT_FILE} "
-                           f"(epoch {learn.epoch}, {learn.batches_done} batches done)")
-        self.last = time.monotonic()
-
-    def _save(self, learn):
-        learn.save_checkpoint(); self.last = time.monotonic()
-        learn.accelerator.wait_for_everyone()
-
-    def after_step(self, learn):
-        cfg = learn.config
-        if cfg.checkpoint_dir is None: return
-        by_steps = cfg.checkpoint_every and learn.step % cfg.checkpoint_every == 0
-        by_time = cfg.checkpoint_minutes and time.monotonic() - self.last >= 60 * cfg.checkpoint_minutes
-        if learn.num_processes > 1 and by_time:                  # every process must agree on when to save
-            by_time = bool(learn.accelerator.reduce(torch.tensor(float(by_time), device=learn.device), 'max').item())
-        if by_steps or by_time: self._save(learn)
-
-    def after_epoch(self, learn):
-        if learn.config.checkpoint_dir is not None: self._save(learn)
-
-    def after_fit(self, learn):
-        if learn.history.diverged and learn.history.best_epoch is None and learn.config.checkpoint_dir:
-            path = Path(learn.config.checkpoint_dir)/CHECKPOINT_FILE
-            if path.exists():                                      # no best epoch yet: go back to the last good weights
-                tensors, meta = load_tensors(path, what='checkpoint')
-                learn.unwrapped.load_state_dict(join_state(meta['state'], tensors)['model'])
-        if self.lock is not None: self.lock.release(); self.lock = None
-
-# %% ../../nbs/03b_learner.ipynb #3792e9c4
-class TrackerCallback(Callback):
-    "Logs the training loss every `config.log_every` steps and each epoch's metrics through accelerate's trackers (`config.log_with`)."
-    order = 95
-    def before_fit(self, learn):
-        cfg = learn.config
-        if cfg.log_with is None: return
-        from accelerate.utils import is_tensorboard_available, is_wandb_available, is_trackio_available
-        available = dict(tensorboard=is_tensorboard_available, wandb=is_wandb_available, trackio=is_trackio_available)[cfg.log_with]()
-        if not available:
-            raise ImportError(f"log_with={cfg.log_with!r} needs the {cfg.log_with} package: pip install 'newllm[{cfg.log_with}]'")
-        config = {k: v for k, v in asdict(cfg).items() if isinstance(v, (int, float, str, bool))}
-        learn.accelerator.init_trackers((learn.desc or 'newllm').replace('/', '_').replace(' ', '_'), config=config)
-
-    def after_step(self, learn):
-        if learn.config.log_with and learn.step % learn.config.log_every == 0:
-            learn.accelerator.log({'train/loss': learn.loss.item()}, step=learn.step)
-
-    def after_epoch(self, learn):
-        if not learn.config.log_with: return
-        r = learn.record
-        values = {'train/loss': r.train_loss, 'val/ppl': r.val_ppl, 'epoch': r.epoch,
-                  **({'train/ppl': r.train_ppl} if learn.history.loss_name == 'nll' else {}),
-                  **{f'val/{k}': v for k, v in r.metrics.items() if isinstance(v, (int, float))}}
-        learn.accelerator.log({k: v for k, v in values.items() if math.isfinite(v)}, step=learn.step)
-
-    def after_fit(self, learn):
-        if learn.config.log_with and learn.accelerator is not None: learn.accelerator.end_training()
+@patch
+def restore_checkpoint_weights(self: Learner) -> bool:
+    "Load only the model's weights from the checkpoint (the last good ones after a divergence); False if there is none."
+    path = self.checkpoint_path
+    if path is None or not path.exists(): return False
+    tensors, meta = load_tensors(path, what='checkpoint')
+    self.unwrapped.load_state_dict(join_state(meta['state'], tensors)['model'])
+    return True
 
 # %% ../../nbs/03b_learner.ipynb #03878455
 def make_optimizer(model: nn.Module, # the model to optimise
