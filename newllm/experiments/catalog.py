@@ -10,18 +10,15 @@ from pathlib import Path
 from .results import Result, ExperimentSpec, markdown_table
 
 # %% auto #0
-__all__ = ['EXPERIMENTS', 'LEGACY_READERS', 'spec_for_notebook', 'saved_result_name', 'saved_result_notebooks',
-           'load_saved_result', 'provenance', 'LegacyResult']
+__all__ = ['EXPERIMENTS', 'spec_for_notebook', 'saved_result_name', 'saved_result_notebooks', 'load_saved_result', 'provenance']
 
 # %% ../../nbs/04e_catalog.ipynb #838f293a
-# INTEGRATOR: the experiment modules. Uncomment each line as its module exposes `EXPERIMENT` (see ISSUE17),
-# and add the spec to `_SPECS` below; then delete the TEMPORARY section at the end of this notebook.
-# from newllm.experiments.runner import FULL_INFINI, MULTI_MEMORY           # notebooks 10, 11
+from .runner import FULL_INFINI, MULTI_MEMORY           # notebooks 10, 11
 from ..distill.experiment import EXPERIMENT as DISTILL_FINETUNE      # notebook 12
 from ..context_kv.experiment import EXPERIMENT as CONTEXT_KV         # notebook 13
 from ..continuous.experiment import EXPERIMENT as CONTINUOUS_LCT     # notebook 14
 from ..long_context.experiment import EXPERIMENT as LONG_CONTEXT     # notebook 15
-_SPECS: tuple = (DISTILL_FINETUNE, CONTEXT_KV, CONTINUOUS_LCT, LONG_CONTEXT)   # INTEGRATOR: (FULL_INFINI, MULTI_MEMORY, DISTILL_FINETUNE, CONTEXT_KV, CONTINUOUS_LCT, LONG_CONTEXT)
+_SPECS: tuple = (FULL_INFINI, MULTI_MEMORY, DISTILL_FINETUNE, CONTEXT_KV, CONTINUOUS_LCT, LONG_CONTEXT)
 
 EXPERIMENTS: dict[str, ExperimentSpec] = {s.name: s for s in _SPECS}
 
@@ -47,8 +44,7 @@ def saved_result_notebooks(experiments: dict | None = None, # name -> `Experimen
                           ) -> list[str]:
     "The notebooks whose saved results `load_saved_result` reads, in notebook order."
     experiments = EXPERIMENTS if experiments is None else experiments
-    legacy = [] if experiments is not EXPERIMENTS else list(LEGACY_READERS)   # TEMPORARY (see the end of the notebook)
-    return sorted({s.notebook for s in experiments.values()} | set(legacy))
+    return sorted(s.notebook for s in experiments.values())
 
 def load_saved_result(path: str | Path, # a saved result, `<notebook>.<preset>.json`
                       experiments: dict | None = None, # name -> `ExperimentSpec` (default: `EXPERIMENTS`)
@@ -57,7 +53,6 @@ def load_saved_result(path: str | Path, # a saved result, `<notebook>.<preset>.j
     notebook, _ = saved_result_name(path)
     spec = spec_for_notebook(notebook, experiments)
     if spec is not None: return spec.load(path)
-    if experiments is None and notebook in LEGACY_READERS: return LegacyResult.read(path)   # TEMPORARY
     raise ValueError(f"{Path(path).name}: no experiment reports notebook {notebook!r}; name saved results "
                      f"<notebook>.<preset>.json with notebook one of {', '.join(saved_result_notebooks(experiments))}")
 
@@ -66,109 +61,3 @@ def provenance(path: str | Path, # a saved result
     "Where and when a saved run ran, as far as its file says: `device`, `created`, `version` (None when not recorded)."
     d = json.loads(Path(path).read_text())
     return dict(device=d.get('device'), created=d.get('created'), version=d.get('version') or d.get('newllm_version'))
-
-# %% ../../nbs/04e_catalog.ipynb #6fd211b9
-def _runner(r: dict):
-    from newllm.experiments.runner import ExperimentResult
-    from newllm.experiments.seed_reports import SEED_REPORTS
-    res = ExperimentResult.from_dict(r)
-    return res, SEED_REPORTS.get(res.experiment)
-
-def _runner_rows(r: dict) -> list:
-    res, _ = _runner(r)
-    rows = []
-    for m in res.models:
-        txt = (f"val PPL {m.best_val_ppl:,.1f} (epoch {m.best_epoch}), "
-               f"training speed {res.relative_speed(m):.2f}× {res.baseline.label}'s")
-        if m.reversal: txt += f", reversal gap {m.reversal['gap']:+,.1f}"
-        rows.append((m.label, txt))
-    return rows
-
-def _distill_rows(r: dict) -> list:
-    names = dict(baseline='original model', distilled='after distillation', finetuned='after fine-tuning',
-                 control='original, fine-tuned the same way', adapter='Parallel Adapter')
-    return [(names.get(k, k), f"PPL {v['sliding_window']:,.1f} (segments {v['segment']:,.1f})") for k, v in r['ppl'].items()]
-
-def _context_kv_rows(r: dict) -> list:
-    best, log = min(r['phase2']['records'], key=lambda x: x['val_ppl']), r['phase1']['log']
-    rows = [('phase 1 (OACD)', f"{log[-1]['convergence'] * 100:.0f}% of contexts converged, stopped at iteration {r['phase1']['early_stop']}"),
-            ('phase 2', f"val PPL {best['val_ppl']:,.1f} (epoch {best['epoch']})")]
-    if r.get('kv'):
-        n = max(r['kv'], key=int); k = r['kv'][n]
-        rows.append((f'attention at {int(n):,} tokens', f"Context-KV attends to {k['ckv_attended']:,} entries "
-                                                        f"(stores {k['ckv_stored']:,}); full attention to {k['full_attended']:,}"))
-    return rows
-
-def _lct_rows(r: dict) -> list:
-    s = r['speed']
-    rows = [('LCT vs sequential', f"{s['sequential_seconds_per_epoch']:.1f} → {s['lct_seconds_per_epoch']:.1f} s/epoch "
-                                  f"({s['ratio']:.1f}× faster, seq {s['seq_length']})")]
-    for name, m in r['modes'].items():
-        best = min(m['history']['records'], key=lambda x: x['val_ppl'])
-        rows.append((name, f"val PPL {best['val_ppl']:,.1f} (epoch {best['epoch']})"))
-    return rows
-
-def _passkey_rows(r: dict) -> list:
-    from newllm.long_context.passkey import result_rows
-    return result_rows(r)
-
-# %% ../../nbs/04e_catalog.ipynb #6a3dc185
-def _curves(histories: dict) -> dict:
-    return {k: [(x['epoch'], x.get('train_ppl', float('nan')), x['val_ppl']) for x in recs] for k, recs in histories.items()}
-
-def _runner_plots(r: dict) -> dict:
-    res, seed = _runner(r)
-    return {'learning_curves': res.plot_learning_curves(seed), 'position_ppl': res.plot_position_ppl(seed)}
-
-def _distill_plots(r: dict) -> dict:
-    from newllm.plots import plot_position_ppl
-    kinds = {'sliding_window': 'sliding window', 'segment': 'segments', 'segment_memory': 'segments, memory carried'}
-    fig = plot_position_ppl({v: {stage: p[k] for stage, p in r['ppl'].items()} for k, v in kinds.items()},
-                            title='Perplexity at each stage')
-    fig.axes[0].set_xlabel('stage')
-    return {'ppl': fig}
-
-def _context_kv_plots(r: dict) -> dict:
-    from newllm.plots import plot_learning_curves
-    return {'learning_curves': plot_learning_curves(_curves({'phase 2': r['phase2']['records']}),
-                                                    title='Phase 2 (attention over past contexts)')}
-
-def _lct_plots(r: dict) -> dict:
-    from newllm.plots import plot_learning_curves
-    return {'learning_curves': plot_learning_curves(_curves({k: m['history']['records'] for k, m in r['modes'].items()}),
-                                                    title='Training modes')}
-
-def _passkey_plots(r: dict) -> dict:
-    from newllm.long_context.passkey import PasskeyResult
-    res = PasskeyResult.from_dict(r)
-    return {'accuracy': res.plot_accuracy(), 'heatmaps': res.plot_heatmaps()}
-
-def _runner_tables(r: dict) -> dict:
-    res, seed = _runner(r)
-    return {'Perplexity': res.ppl_table(seed), 'Training speed': res.speed_table(seed)}
-
-# notebook -> (headline rows, plots, tables (None: one untitled table of the headline rows))
-LEGACY_READERS = {'10_full_infini': (_runner_rows, _runner_plots, _runner_tables),
-                  '11_multi_memory': (_runner_rows, _runner_plots, _runner_tables),
-                  '12_distill_finetune': (_distill_rows, _distill_plots, None),
-                  '13_context_kv': (_context_kv_rows, _context_kv_plots, None),
-                  '14_continuous_lct': (_lct_rows, _lct_plots, None),
-                  '15_long_context': (_passkey_rows, _passkey_plots, None)}
-
-# %% ../../nbs/04e_catalog.ipynb #570ca57f
-class LegacyResult(Result):
-    "TEMPORARY: a result saved before the protocol, read with the docs builder's old per-experiment readers."
-    def __init__(self, notebook: str, # the reporting notebook, a key of `LEGACY_READERS`
-                 raw: dict, # the saved JSON
-                ): self.notebook, self.raw = notebook, raw
-    @classmethod
-    def read(cls, path: str | Path, # a saved result, `<notebook>.<preset>.json`
-            ) -> 'LegacyResult':
-        "The saved result in `path`."
-        return cls(saved_result_name(path)[0], json.loads(Path(path).read_text()))
-    def headline_rows(self) -> list: return LEGACY_READERS[self.notebook][0](self.raw)
-    def plots(self) -> dict: return LEGACY_READERS[self.notebook][1](self.raw)
-    def tables(self) -> dict:
-        "Title → markdown table; the title is empty for the one table of headline rows."
-        tables = LEGACY_READERS[self.notebook][2]
-        return tables(self.raw) if tables else {'': markdown_table(['model / variant', 'result'], self.headline_rows())}

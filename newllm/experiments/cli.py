@@ -13,7 +13,7 @@ from ..model import model_names
 from .presets import PRESETS, default_preset
 from .comparison import ExperimentResult, seed_report_for
 from .runner import ModelRun, run_experiment, _distributed
-from ..long_context.passkey import run_passkey_cli
+from ..long_context.experiment import run_passkey_cli
 from ..files import FolderInUseError
 from ..runs import RunFolder
 
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='newllm-experiment', description='Train and compare newllm models on real text; print the seed-style tables.')
     p.add_argument('--models', nargs='+', default=None, help=f"models: {', '.join(model_names())} (options: 'name:key=value,...'); default: the preset's")
     p.add_argument('--preset', default=None, help=f"one of {', '.join(PRESETS)} (default: from the GPU, colab_l4 or colab_t4; else cpu)")
-    p.add_argument('--experiment', default=None, help='run one of the runner’s experiments (full_infini, multi_memory: their presets, tables and seed), or passkey retrieval (passkey: newllm.long_context.passkey)')
+    p.add_argument('--experiment', default=None, help='run one of the runner’s experiments (full_infini, multi_memory: their presets, tables and seed), or passkey retrieval (passkey: newllm.long_context.experiment)')
     p.add_argument('--samples', type=int, dest='n_samples', help='corpus samples (train + validation)')
     p.add_argument('--seq-length', type=int, dest='seq_length')
     p.add_argument('--epochs', type=int)
