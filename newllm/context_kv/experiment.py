@@ -19,7 +19,7 @@ from .oacd import OACDConfig, OACDIteration, OACDResult, train_oacd
 from .training import Phase2Config, StreamCache, prepare_stream, evaluate_stream, train_phase2
 from .data import TokenEmbedding, ContextKVData, load_token_embedding, load_context_kv_data
 from ..training.learner import History
-from ..experiments.presets import GPU_VARIANTS
+from ..experiments.presets import GPU_VARIANTS, select_preset, checked_replace
 from ..experiments.results import Result, ExperimentSpec, markdown_table
 from ..plots import plot_learning_curves
 
@@ -50,8 +50,8 @@ class ContextKVExperiment:
     kv_lengths: tuple = (1_000, 10_000, 100_000)   # sequence lengths of the KV-size table
 
     def replace(self, **changes) -> ContextKVExperiment:
-        "A copy with some fields changed (`dataclasses.replace`; e.g. `train=replace(c.train, epochs=5)`)."
-        return dataclasses.replace(self, **changes)
+        "`checked_replace(self, **changes)`: unknown settings are an error; training settings by name (`epochs=5`) go to `train`."
+        return checked_replace(self, **changes)
     def model_options(self, vocab_size: int, # rows of the embedding (the tokenizer's vocabulary)
                      ) -> dict:
         "`create_model('context_kv', ...)`'s options for this config."
@@ -87,8 +87,7 @@ PRESETS: dict[str, ContextKVExperiment] = {
         preset='colab_l4', data='auto', embedding='auto', n_samples=100, n_val_samples=20,
         train=Phase2Config(lr=1e-3, batch_size=8, chunk_length=128, epochs=20, patience=3)),
 }
-for _name, (_base, _extra) in GPU_VARIANTS.items():      # colab_t4: colab_l4 in fp16
-    PRESETS[_name] = PRESETS[_base].replace(preset=_name, train=dataclasses.replace(PRESETS[_base].train, **_extra))
+for _name in GPU_VARIANTS: PRESETS[_name] = select_preset(PRESETS, _name)   # colab_t4: colab_l4 in fp16
 
 _ESTIMATES = {'smoke': 'under a minute', 'cpu': 'about 8 minutes on 2 CPU cores (the saved run: 442 s)',
               'colab_l4': 'about 2 minutes on an L4 (the seed: 98 s)', 'colab_t4': 'a few minutes on a T4 (not measured)'}

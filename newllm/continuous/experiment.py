@@ -19,7 +19,7 @@ from ..evaluation import reversal_eval
 from ..plots import plot_learning_curves as learning_curves_figure
 from ..training.learner import seed_everything
 from ..training.precision import resolve_precision
-from ..experiments.presets import GPU_VARIANTS, select_preset
+from ..experiments.presets import GPU_VARIANTS, select_preset, checked_replace
 from ..experiments.results import Result, ExperimentSpec, markdown_table
 from .model import ContinuousLM, MODES, resolve_mode
 from .lct import LCTConfig, train_lct, lct_drift, time_sequential_vs_lct
@@ -59,11 +59,8 @@ class LCTExperimentConfig:
     train: LCTConfig = field(default_factory=lambda: LCTConfig(cache_device='device'))   # training and LCT settings (`mode`, `method`, `checkpoint_dir` are set per run)
 
     def replace(self, **changes) -> LCTExperimentConfig:
-        "A copy with some fields changed (unknown fields are an error)."
-        return dataclasses.replace(self, **changes)
-
-    @property
-    def precision(self) -> str: return self.train.precision
+        "`checked_replace(self, **changes)`: unknown settings are an error; training settings by name go to `train`."
+        return checked_replace(self, **changes)
 
     def train_config(self, mode: str, # the mode to train (a key of `MODES`)
                      method: str = 'lct', # 'lct' or 'sequential'
@@ -95,8 +92,7 @@ PRESETS: dict[str, LCTExperimentConfig] = {
         model_options={}, speed_samples=1_000, speed_seq_length=128, drift_epochs=(1, 2, 5), drift_samples=1_000,
         train=LCTConfig(lr=1e-4, epochs=50, patience=1, cache_device='device')),
 }
-for _name, (_base, _extra) in GPU_VARIANTS.items():   # e.g. colab_t4: colab_l4 in fp16
-    PRESETS[_name] = PRESETS[_base].replace(preset=_name, train=replace(PRESETS[_base].train, **_extra))
+for _name in GPU_VARIANTS: PRESETS[_name] = select_preset(PRESETS, _name)   # e.g. colab_t4: colab_l4 in fp16
 
 # %% ../../nbs/05c_lct_experiment.ipynb #8210be53
 def _speed_model(model_or_config, mode: str) -> tuple[ContinuousLM, dict]:

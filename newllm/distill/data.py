@@ -16,7 +16,7 @@ from ..model import TransformerLM
 from ..training.precision import resolve_precision
 from ..training.learner import TrainConfig, History, train_model, seed_everything
 from ..files import save_tensors, load_tensors
-from ..experiments.presets import GPU_VARIANTS, select_preset
+from ..experiments.presets import GPU_VARIANTS, select_preset, checked_replace
 from .model import stage_ppl
 
 # %% auto #0
@@ -83,8 +83,8 @@ def _check_train_fields(changes: dict):
 
 @patch
 def replace(self: DistillExperimentConfig, **changes) -> DistillExperimentConfig:
-    "A copy with some fields changed (an unknown field is an error)."
-    return dataclasses.replace(self, **changes)
+    "`checked_replace(self, **changes)`: unknown settings are an error; training settings by name go to `train`."
+    return checked_replace(self, **changes)
 
 @patch
 def with_train(self: DistillExperimentConfig, **changes) -> DistillExperimentConfig:
@@ -137,8 +137,7 @@ PRESETS: dict[str, DistillExperimentConfig] = {
         stages=dict(distill=dict(lr=1e-4, epochs=10), finetune=dict(lr=1e-5, epochs=30), adapter=dict(lr=1e-4, epochs=10)),
         layer0_lr_scale=2.0, other_lr_scale=0.5, alpha_lr=1e-3, eval_window=2048, eval_stride=512),
 }
-for _name, (_base, _extra) in GPU_VARIANTS.items():   # colab_t4: colab_l4 in fp16
-    PRESETS[_name] = PRESETS[_base].replace(preset=_name).with_train(**_extra)
+for _name in GPU_VARIANTS: PRESETS[_name] = select_preset(PRESETS, _name)   # colab_t4: colab_l4 in fp16
 
 # %% ../../nbs/07c_distill_data.ipynb #134b4a17
 @dataclass

@@ -16,7 +16,7 @@ from fastcore.basics import patch
 import newllm
 from ..data import pythia_tokenizer, chunk_stream
 from ..files import atomic_write_json, read_json, unique_folder
-from ..experiments.presets import select_preset
+from ..experiments.presets import select_preset, checked_replace
 from ..experiments.results import ExperimentSpec
 from ..experiments.runner import ModelRun, time_training_steps, _layers_description
 from ..training.precision import resolve_device, resolve_precision, describe_precision
@@ -59,8 +59,8 @@ class PasskeyConfig:
     train: TrainConfig = field(default_factory=_passkey_train)   # training: lr, epochs, batch sizes (eval_batch_size: evaluation too), seed, device, precision, progress
 
     def replace(self, **changes) -> PasskeyConfig:
-        "A copy with some fields changed."
-        return dataclasses.replace(self, **changes)
+        "`checked_replace(self, **changes)`: unknown settings are an error; training settings by name go to `train`."
+        return checked_replace(self, **changes)
     def to_dict(self) -> dict: return asdict(self)
     @classmethod
     def from_dict(cls, d: dict) -> PasskeyConfig:
