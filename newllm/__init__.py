@@ -1,3 +1,4 @@
 __version__ = "0.1.0"
 
 from .hub import from_pretrained
+from .registry import create_model

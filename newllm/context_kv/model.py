@@ -17,7 +17,7 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from ..layers.base import PythiaMLP, init_weights
-from ..model import register_model, check_input_ids
+from ..model import check_input_ids
 from ..hub import HubMixin
 from ..training.precision import resolve_device, autocast_context
 from ..training.learner import TrainConfig, Learner, Callback, History, param_groups, seed_everything
@@ -269,9 +269,6 @@ class ContextKVModel(nn.Module, HubMixin):
         config = dict(config); phase = config.pop('phase', 2)
         return cls(**config).set_phase(phase)
     def extra_repr(self): return f"parameters={self.num_parameters():,}, trainable={self.num_parameters(True):,}, phase={self.phase}"
-
-register_model('context_kv', 'Context-KV attention (seed 004): frozen embedding, context block, attention over past contexts',
-               CONTEXT_KV_OPTIONS, lambda o: ContextKVModel(**o))
 
 # %% ../../nbs/06a_context_kv_attention.ipynb #5300101e
 def oacd_loss(x: Tensor, # [n, context_dim] contexts

@@ -15,7 +15,7 @@ from torch import nn, Tensor
 from torch.utils.data import DataLoader
 
 from ..data import TokenSamples, load_samples
-from ..model import create_model
+from ..registry import create_model
 from ..training.precision import autocast_context
 from ..evaluation import safe_exp
 from ..training.learner import TrainConfig, History, Learner, Callback, check_token_ids, seed_everything

@@ -15,8 +15,10 @@ from torch import nn, Tensor
 
 from ..layers.base import init_weights
 from ..data import TokenSamples, chunk_stream, split_samples, token_stream, offline_corpus, pythia_tokenizer, cache_dir
-from ..layers.infini import InfiniLayer, InfiniAttention, MemoryLayer
-from ..model import TransformerLM, LAYER_TYPES, build_layer
+from ..layers.infini import InfiniLayer, InfiniAttention
+from ..layers.compressive import MemoryLayer
+from ..layers.base import build_layer
+from ..model import TransformerLM
 from ..training.precision import autocast_context, resolve_precision
 from ..training.learner import (TrainConfig, History, Learner, Callback, train_model, make_optimizer, check_token_ids,
                              seed_everything)
@@ -255,7 +257,6 @@ class ParallelInfiniLayer(nn.Module):
                    layer_norm_eps=config.get('layer_norm_eps', 1e-5))
     def extra_repr(self): return f'alpha={self.alpha.item():.4g}, memory_heads={self.attention.heads}, segment_length={self.attention.segment_length}'
 
-LAYER_TYPES['ParallelInfiniLayer'] = ParallelInfiniLayer       # `newllm.from_pretrained` rebuilds adapter models
 
 # %% ../../nbs/07a_distill.ipynb #ef0b97b7
 def add_parallel_adapter(base: TransformerLM, # the pretrained model (copied, not changed)

@@ -64,7 +64,7 @@ class ExperimentConfig:
 
     def check(self) -> ExperimentConfig:
         "Every setting checked before any data is loaded: data, sizes, training settings and each model's options. Returns self."
-        from newllm.model import check_model_options
+        from newllm.registry import check_model_options
         if self.data not in ('offline', 'pile'): raise ValueError(f"data must be 'offline' or 'pile', got {self.data!r}")
         for name, low in (('n_samples', 2), ('seq_length', 2), ('n_reversal', 0)):
             v = getattr(self, name)

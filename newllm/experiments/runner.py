@@ -14,7 +14,7 @@ import torch
 
 import newllm
 from ..data import load_samples
-from ..model import create_model, check_model_options, model_names
+from ..registry import create_model, check_model_options, model_names
 from .presets import ExperimentConfig, get_preset, PRESETS
 from ..training.precision import resolve_device, resolve_precision, describe_precision, autocast_context
 from ..training.learner import History, train_model, seed_everything, lm_loss, CHECKPOINT_FILE

@@ -410,7 +410,7 @@ def evaluate_passkey(model: nn.Module, # a TransformerLM (or a module with `forw
 def memory_gates(model: nn.Module, # a TransformerLM
                 ) -> dict[str, list[float]]:
     "Each memory layer's gate per memory head, sigmoid(β): `{'layer i': [g_0, g_1, …]}` (empty for a model without memory)."
-    from newllm.layers.infini import CompressiveAttention
+    from newllm.layers.compressive import CompressiveAttention
     out = {}
     for i, layer in enumerate(getattr(model, 'layers', [])):
         for m in layer.modules():

@@ -11,10 +11,10 @@ from typing import Sequence
 import torch
 from torch import nn, Tensor
 
-from ..model import create_model, model_names
+from ..registry import create_model, model_names
 from ..training.precision import PRECISIONS, resolve_device, resolve_precision, autocast_context
 from ..training.learner import TrainConfig, Learner, lm_batch_loss, seed_everything
-from ..layers.infini import CompressiveAttention
+from ..layers.compressive import CompressiveAttention
 from ..layers.pythia import PythiaAttention
 from ..experiments.presets import select_preset, default_preset, in_nbdev_test
 
