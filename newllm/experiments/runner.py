@@ -15,6 +15,7 @@ import torch
 import newllm
 from ..data import load_samples
 from ..registry import create_model, check_model_options, model_names
+from ..layers.base import layer_type
 from .presets import ExperimentConfig, get_preset, PRESETS
 from ..training.precision import resolve_device, resolve_precision, describe_precision, autocast_context
 from ..training.learner import History, train_model, seed_everything, lm_loss, CHECKPOINT_FILE
@@ -254,7 +255,7 @@ class ExperimentResult:
     def comparison_table(self, labels: Sequence[str], seed: dict | None = None) -> str:
         "Seed 000's side-by-side comparison (e.g. Infini-Pythia vs Full Infini): PPL, speed, reversal gap, position information."
         ms = [self.model(l) for l in labels]
-        pos = lambda m: 'RoPE (Pythia layers)' if m.name in ('pythia', 'infini', 'multi_memory', 'hierarchical') else 'none (NoPE)'
+        pos = lambda m: 'RoPE (Pythia layers)' if _uses_rope(m.layers) else 'none (NoPE)'
         rows = [('layers', *[m.layers for m in ms]), ('best val PPL', *[m.best_val_ppl for m in ms]),
                 ('relative speed', *[f'{self.relative_speed(m):.2f}×' for m in ms]),
                 ('reversal gap', *[f"{m.reversal['gap']:+.1f}" for m in ms]), ('position information', *[pos(m) for m in ms])]
@@ -363,6 +364,10 @@ def _layers_description(model) -> str:
         while j < len(names) and names[j] == names[i]: j += 1
         out.append(f'{names[i]} × {j - i}' if j - i > 1 else names[i]); i = j
     return ' + '.join(out)
+
+def _uses_rope(layers: str) -> bool:
+    "Whether a model with these layers (as `_layers_description` wrote them) uses RoPE: its layer classes say (`uses_rope`)."
+    return any(layer_type(part.split(' × ')[0] + 'Layer').uses_rope for part in layers.split(' + ') if part)
 
 def full_size_table(names: Sequence[str], # model names, as `ModelRun.parse` takes them
                     seed: dict | None = None, # a seed report (`newllm.experiments.seed_reports`): its counts beside
