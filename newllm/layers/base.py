@@ -124,7 +124,7 @@ def _running_notebook() -> dict | None: return getattr(sys.modules.get('__main__
 
 def register_layer(cls: type, # a layer class; `build_layer` rebuilds configs whose 'type' is its name
                   ) -> type:
-    "Add `cls` to `LAYER_TYPES` (`BaseLayer` subclasses do this themselves, see `BaseLayer.__init_subclass__`)."
+    "Add `cls` to `LAYER_TYPES` (`BaseLayer` subclasses do this themselves when they are defined)."
     name, old = cls.__name__, LAYER_TYPES.get(cls.__name__)
     if cls.__module__ == '__main__':
         if old is not None and old.__module__ != '__main__': _LIBRARY_LAYERS[name] = old
