@@ -7,7 +7,7 @@ def from_pretrained(name_or_path, # a folder written by `save_pretrained`, or a 
                    ):
     """Rebuild any newllm model saved by `save_pretrained` (`newllm.hub.from_pretrained`), whichever module defines its class.
 
-    Model classes register themselves with the hub when their module is imported (`HubMixin`); the hub cannot import them
-    (they import it). So the model families are imported here, when a model is to be rebuilt, and `import newllm` stays light."""
-    import newllm.model, newllm.continuous.model, newllm.context_kv.model
+    Model classes register themselves with the hub when their module is imported (`HubMixin`), and `newllm.registry` imports
+    every model family; it is imported here, when a model is to be rebuilt, so that `import newllm` stays light."""
+    from . import registry
     return hub.from_pretrained(name_or_path, **kwargs)

@@ -13,7 +13,7 @@ from torch import nn, Tensor
 from .layers.base import BaseLayer
 from .layers.memory import _causal_weights
 from .layers.pythia import PythiaAttention
-from .layers.infini import CompressiveAttention
+from .layers.compressive import CompressiveAttention
 from .continuous.model import KVCache, _attend
 
 # %% auto #0

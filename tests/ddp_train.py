@@ -12,7 +12,7 @@ from accelerate import PartialState
 
 from newllm.data import load_samples
 from newllm.files import save_tensors
-from newllm.model import create_model
+from newllm.registry import create_model
 from newllm.training.learner import Learner, TrainConfig, lm_batch_loss, lm_validation, seed_everything
 
 out = Path(sys.argv[1])

@@ -21,7 +21,7 @@ from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 import newllm.tools.harness  # registers the `newllm` model with lm_eval
 from newllm.convert import from_gpt_neox
 from newllm.data import offline_corpus, pythia_tokenizer
-from newllm.model import create_model
+from newllm.registry import create_model
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -41,7 +41,7 @@ def test_wheel_installs_and_runs(tmp_path):
     env.update(HF_HUB_OFFLINE='1', HF_DATASETS_OFFLINE='1', PIP_DISABLE_PIP_VERSION_CHECK='1')
     _run([py, '-m', 'pip', 'install', '-q', '--no-deps', str(wheel)], env=env)
     cwd = tmp_path/'elsewhere'; cwd.mkdir()
-    r = _run([py, '-c', "import newllm, newllm.experiments.runner; from newllm.model import create_model; "
+    r = _run([py, '-c', "import newllm, newllm.experiments.runner; from newllm.registry import create_model; "
                         "m = create_model('infini', hidden_size=64, num_heads=4, intermediate_size=128, num_layers=2); "
                         "print(newllm.__file__, m.num_parameters())"], env=env, cwd=cwd)
     assert r.stdout.startswith(purelib), r.stdout          # the wheel's code, not the checkout's

@@ -11,7 +11,7 @@ from torch import nn, Tensor
 from fastcore.basics import patch
 
 from ..layers.base import PythiaMLP, init_weights
-from ..model import register_model, check_input_ids
+from ..model import check_input_ids
 from ..hub import HubMixin
 
 # %% auto #0
@@ -278,7 +278,3 @@ def from_hub_config(cls: ContextKVModel, config: dict, # `hub_config()`'s output
     "A new model (fresh weights) from `hub_config()`'s output."
     config = dict(config); phase = config.pop('phase', 2)
     return cls(**config).set_phase(phase)
-
-# %% ../../nbs/06a_context_kv_attention.ipynb #dacca8c3
-register_model('context_kv', 'Context-KV attention (seed 004): frozen embedding, context block, attention over past contexts',
-               CONTEXT_KV_OPTIONS, lambda o: ContextKVModel(**o))

@@ -14,7 +14,7 @@ import torch
 from fastcore.basics import patch
 
 from ..data import SampleSplits, TokenSamples, load_samples
-from ..model import create_model
+from ..registry import create_model
 from ..evaluation import reversal_eval
 from ..plots import plot_learning_curves as learning_curves_figure
 from ..training.learner import seed_everything

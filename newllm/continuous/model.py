@@ -14,7 +14,8 @@ from torch import nn, Tensor
 from ..layers.base import init_weights
 from ..layers.position import apply_rotary
 from ..layers.pythia import PythiaLayer, PythiaAttention
-from ..model import TransformerLM, SIZE_OPTIONS, register_model, build_layer, CausalLMOutput, causal_lm_loss
+from ..layers.base import build_layer
+from ..model import TransformerLM, CausalLMOutput, causal_lm_loss
 
 # %% auto #0
 __all__ = ['MODES', 'ModeSpec', 'resolve_mode', 'KVCache', 'layer_step', 'stack_step', 'ContinuousLM']
@@ -143,14 +144,6 @@ class ContinuousLM(TransformerLM):
                    layer_norm_eps=config['layer_norm_eps'])
 
     def extra_repr(self): return f'mode={self.mode!r}, ' + super().extra_repr()
-
-# %% ../../nbs/05a_continuous.ipynb #6b63487c
-def _continuous(o: dict) -> ContinuousLM:
-    layers = [PythiaLayer(o['hidden_size'], o['num_heads'], o['intermediate_size']) for _ in range(o['num_layers'])]
-    return ContinuousLM(layers, vocab_size=o['vocab_size'], mode=o['mode'])
-
-register_model('continuous', 'ContinuousLM: PythiaLayer stack fed its own projected hidden state (modes: discrete, continuous, …)',
-               {**SIZE_OPTIONS, 'mode': 'discrete'}, _continuous)
 
 # %% ../../nbs/05a_continuous.ipynb #ede398de
 @patch

@@ -10,8 +10,10 @@ import torch
 from torch import nn, Tensor
 
 from ..layers.base import init_weights
-from ..layers.infini import InfiniLayer, InfiniAttention, MemoryLayer
-from ..model import TransformerLM, LAYER_TYPES, build_layer
+from ..layers.infini import InfiniLayer, InfiniAttention
+from ..layers.compressive import MemoryLayer
+from ..model import TransformerLM
+from ..layers.base import build_layer
 from ..training.precision import autocast_context
 from ..evaluation import sliding_window_ppl, segment_ppl
 
@@ -115,8 +117,6 @@ class ParallelInfiniLayer(nn.Module):
         return cls(build_layer(config['original']), config['memory_heads'], config['segment_length'], config['use_delta_rule'],
                    layer_norm_eps=config.get('layer_norm_eps', 1e-5))
     def extra_repr(self): return f'alpha={self.alpha.item():.4g}, memory_heads={self.attention.heads}, segment_length={self.attention.segment_length}'
-
-LAYER_TYPES['ParallelInfiniLayer'] = ParallelInfiniLayer       # `newllm.from_pretrained` rebuilds adapter models
 
 # %% ../../nbs/07a_distill.ipynb #ef0b97b7
 def add_parallel_adapter(base: TransformerLM, # the pretrained model (copied, not changed)

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Sequence
 
-from ..model import model_names
+from ..registry import model_names
 from .presets import PRESETS, default_preset
 from .comparison import ExperimentResult, seed_report_for
 from .runner import ModelRun, run_experiment, _distributed

@@ -12,6 +12,7 @@ from typing import Callable, ClassVar, Sequence
 from fastcore.basics import patch
 
 from ..training.learner import History
+from ..layers.base import layer_type
 from .results import Result, markdown_table, format_value, save_result, load_result
 from .seed_reports import SEED_REPORTS
 from ..files import atomic_write_text, read_json
@@ -270,11 +271,15 @@ def position_table(self: ExperimentResult, seed: dict | None = None) -> str:
                         [[f'{v[i][1]} ({v[i][0]})' if i < len(v) else None for v in vals] for i in range(len(buckets))] if seeded else None)
 
 # %% ../../nbs/04e_comparison.ipynb #7852e1ec
+def _uses_rope(layers: str) -> bool:
+    "Whether a model with these layers (as `_layers_description` wrote them) uses RoPE: its layer classes say (`uses_rope`)."
+    return any(layer_type(part.split(' × ')[0] + 'Layer').uses_rope for part in layers.split(' + ') if part)
+
 @patch
 def comparison_table(self: ExperimentResult, labels: Sequence[str], seed: dict | None = None) -> str:
     "Seed 000's side-by-side comparison (e.g. Infini-Pythia vs Full Infini): PPL, speed, reversal gap, position information."
     ms, s = [self.model(l) for l in labels], self._seed(seed)
-    pos = lambda m: 'RoPE (Pythia layers)' if m.name in ('pythia', 'infini', 'multi_memory', 'hierarchical') else 'none (NoPE)'
+    pos = lambda m: 'RoPE (Pythia layers)' if _uses_rope(m.layers) else 'none (NoPE)'
     rows = [('layers', *[m.layers for m in ms]), ('best val PPL', *[m.best_val_ppl for m in ms]),
             ('relative speed', *[f'{self.relative_speed(m):.2f}×' for m in ms]),
             ('reversal gap', *[f"{m.reversal['gap']:+.1f}" for m in ms]), ('position information', *[pos(m) for m in ms])]

@@ -14,7 +14,7 @@ import torch
 
 import newllm
 from ..data import load_samples, pythia_tokenizer
-from ..model import create_model, check_model_options, model_names
+from ..registry import create_model, check_model_options, model_names
 from .presets import ExperimentConfig, PRESETS, EXPERIMENT_PRESETS, preset_table, select_preset, checked_replace
 from .results import ExperimentSpec, markdown_table
 from .comparison import (ModelResult, ExperimentResult, FullInfiniResult, MultiMemoryResult, RESULT_TYPES,

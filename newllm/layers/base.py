@@ -4,13 +4,15 @@
 
 # %% ../../nbs/01c_layer_base.ipynb #f64e209c
 from __future__ import annotations
-import ctypes, os, sys
+import ctypes, dataclasses, inspect, os, sys
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
+from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['init_weights', 'PythiaMLP', 'BaseLayer', 'tune_cpu_malloc']
+__all__ = ['LAYER_TYPES', 'init_weights', 'PythiaMLP', 'BaseLayer', 'register_layer', 'layer_type', 'build_layer',
+           'tune_cpu_malloc']
 
 # %% ../../nbs/01c_layer_base.ipynb #5d591abe
 def init_weights(module: nn.Module, # initialised in place, with all its submodules
@@ -81,6 +83,90 @@ class BaseLayer(nn.Module):
         args = {k: v for k, v in config.items() if k != 'type'}
         try: return cls(**args)
         except TypeError as e: raise ValueError(f"cannot rebuild a {cls.__name__} from {args}: {e}") from None
+
+# %% ../../nbs/01c_layer_base.ipynb #e2a1cf36
+class _MustSay:
+    "A class attribute every layer type sets (like `uses_rope`); reading it from a class that did not raises a clear error."
+    def __init__(self, name): self.name = name
+    def __get__(self, obj, owner=None):
+        raise NotImplementedError(f"{(owner or type(obj)).__name__} does not say {self.name}: set it as a class attribute "
+                                  f"(see newllm.layers.base.BaseLayer)")
+
+BaseLayer.uses_rope = _MustSay('uses_rope')
+
+@patch
+def parameter_flops(self: BaseLayer) -> int:
+    "Forward FLOPs per token of the layer's parameters: a multiply and an add each (PaLM's 2N)."
+    return 2 * sum(p.numel() for p in self.parameters())
+
+@patch
+def flops_per_token(self: BaseLayer, seq_length: int, # tokens of context
+                   ) -> int:
+    "Forward FLOPs per token: `parameter_flops()` plus the attention's `mixing_flops(seq_length)` (an error if it has none)."
+    mixing = getattr(self.attention, 'mixing_flops', None)
+    if mixing is None:
+        raise NotImplementedError(f"{type(self).__name__} does not say its FLOPs per token: define flops_per_token(seq_length), "
+                                  f"or mixing_flops(seq_length) on its attention ({type(self.attention).__name__})")
+    return self.parameter_flops() + mixing(seq_length)
+
+@patch
+def state_bytes(self: BaseLayer, seq_length: int, # tokens of context
+               ) -> int:
+    "Bytes an inference keeps per sequence at `seq_length` tokens; every layer type defines it."
+    raise NotImplementedError(f"{type(self).__name__} does not say its state bytes: define state_bytes(seq_length) (see BaseLayer)")
+
+# %% ../../nbs/01c_layer_base.ipynb #4c01f775
+LAYER_TYPES: dict[str, type] = {}              # class name -> layer class
+_LIBRARY_LAYERS: dict[str, type] = {}          # the library's class of a name a notebook registered again
+_NOTEBOOK_OF: dict[str, dict] = {}             # name -> the namespace of the notebook that registered it
+
+def _running_notebook() -> dict | None: return getattr(sys.modules.get('__main__'), '__dict__', None)
+
+def register_layer(cls: type, # a layer class; `build_layer` rebuilds configs whose 'type' is its name
+                  ) -> type:
+    "Add `cls` to `LAYER_TYPES` (`BaseLayer` subclasses do this themselves when they are defined)."
+    name, old = cls.__name__, LAYER_TYPES.get(cls.__name__)
+    if cls.__module__ == '__main__':
+        if old is not None and old.__module__ != '__main__': _LIBRARY_LAYERS[name] = old
+        _NOTEBOOK_OF[name] = _running_notebook()
+    LAYER_TYPES[name] = cls
+    return cls
+
+def layer_type(name: str, # a layer's class name, as in its config's 'type'
+              ) -> type:
+    "`LAYER_TYPES[name]`, except that a class an earlier notebook defined gives way to the library's."
+    cls = LAYER_TYPES[name]
+    if cls.__module__ == '__main__' and name in _LIBRARY_LAYERS and _NOTEBOOK_OF.get(name) is not _running_notebook():
+        return _LIBRARY_LAYERS[name]
+    return cls
+
+def build_layer(config: dict, # a layer's `config` / `layout()`: {'type': class name, constructor arguments…}
+               ) -> nn.Module:
+    "A new layer (fresh weights) from its recorded config, by type name (`LAYER_TYPES`; no code is loaded from the config)."
+    kind = config.get('type') if isinstance(config, dict) else None
+    if kind not in LAYER_TYPES: raise ValueError(f"unknown layer type {kind!r}; known: {', '.join(sorted(LAYER_TYPES))}")
+    return layer_type(kind).from_config(config)
+
+# %% ../../nbs/01c_layer_base.ipynb #8dbb27f1
+def _config_dataclass(cls: type) -> type:
+    "A dataclass of `cls`'s constructor keyword arguments, with their defaults (the one place they are written)."
+    params = [p for p in inspect.signature(cls.__init__).parameters.values()
+              if p.name != 'self' and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    fields = [(p.name, p.annotation if p.annotation is not p.empty else object,
+               dataclasses.field(default=p.default) if p.default is not p.empty else dataclasses.field()) for p in params]
+    fields.sort(key=lambda f: f[2].default is dataclasses.MISSING, reverse=True)   # required ones first
+    return dataclasses.make_dataclass(f'{cls.__name__}Config', fields, namespace={'__doc__': f"The options of `{cls.__name__}`, with their defaults."})
+
+@patch(cls_method=True)
+def __init_subclass__(cls: BaseLayer, **kwargs):
+    super(BaseLayer, cls).__init_subclass__(**kwargs)
+    cls.Config = _config_dataclass(cls)
+    if not cls.__dict__.get('abstract', False): register_layer(cls)
+
+@patch(as_prop=True)
+def settings(self: BaseLayer):
+    "This layer's options as its class's `Config` dataclass."
+    return type(self).Config(**{k: v for k, v in self.config.items() if k != 'type'})
 
 # %% ../../nbs/01c_layer_base.ipynb #977a22d6
 def tune_cpu_malloc() -> bool:

@@ -13,7 +13,7 @@ from fastcore.basics import patch
 from torch import nn, Tensor
 
 from .memory import retrieve, memory_update
-from .infini import CompressiveAttention, MemoryLayer
+from .compressive import CompressiveAttention, MemoryLayer
 
 # %% auto #0
 __all__ = ['GatedDeltaAttention', 'GatedDeltaConfig', 'GatedDeltaLayer']

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import nn, Tensor
+from fastcore.meta import delegates
 
 from .multi_memory import MultiMemoryAttention, MultiMemoryLayer
 
@@ -15,16 +16,13 @@ __all__ = ['HierarchicalAttention', 'HierarchicalLayer']
 # %% ../../nbs/01h_hierarchical_layer.ipynb #e17836ab
 class HierarchicalAttention(MultiMemoryAttention):
     "Fine memories (multi-memory selection) and their sum (coarse), mixed per token by a learned expansion gate."
+    @delegates(MultiMemoryAttention.__init__)
     def __init__(self,
                  hidden_size: int, # model width D (= memory heads × head size)
                  memory_heads: int, # heads of the memory; each keeps [d, d] matrices, d = D / memory_heads
-                 segment_length: int = 256, # tokens per segment: local attention inside, one memory write per segment
-                 use_delta_rule: bool = True, # write only what the memory does not already return
-                 num_memories: int = 4, # memories, written round-robin one segment each
-                 recency: bool = False, # ALiBi-slope decay of older content, per head
                  gate_hidden: int = 128, # hidden width of the expansion-gate MLP
-                ):
-        super().__init__(hidden_size, memory_heads, segment_length, use_delta_rule, num_memories, recency)
+                 **kwargs):
+        super().__init__(hidden_size, memory_heads, **kwargs)
         self.expansion_gate = nn.Sequential(nn.Linear(hidden_size, gate_hidden), nn.ReLU(), nn.Linear(gate_hidden, 1))
 
     def read(self, sq, M, z):

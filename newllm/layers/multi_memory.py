@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from .memory import retrieve_parts
-from .infini import CompressiveAttention, MemoryLayer, masked_softmax
+from .compressive import CompressiveAttention, MemoryLayer, masked_softmax
 
 # %% auto #0
 __all__ = ['MultiMemoryAttention', 'MultiMemoryLayer']
@@ -58,7 +58,8 @@ class MultiMemoryLayer(MemoryLayer):
                  layer_norm_eps: float = 1e-5, # LayerNorm epsilon
                 ):
         memory_heads = memory_heads or num_heads
-        attention = self.attention_class(hidden_size, memory_heads, segment_length, use_delta_rule, num_memories, recency_decay)
+        attention = self.attention_class(hidden_size, memory_heads, segment_length=segment_length, use_delta_rule=use_delta_rule,
+                                         num_memories=num_memories, recency=recency_decay)
         super().__init__(hidden_size, intermediate_size, attention, two_layernorms, layer_norm_eps,
                          config=dict(num_heads=num_heads, memory_heads=memory_heads, num_memories=num_memories,
                                      segment_length=segment_length, use_delta_rule=use_delta_rule, recency_decay=recency_decay))

@@ -40,6 +40,11 @@ class PythiaAttention(nn.Module):
         out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         return self.dense(out.transpose(1, 2).reshape(B, S, D))
 
+    def mixing_flops(self, seq_length: int # tokens of context
+                    ) -> int:
+        "Forward FLOPs per token of the token mixing beyond the projections: PaLM's 4·S·D (scores and weighted values)."
+        return 4 * seq_length * self.num_heads * self.head_dim
+
 # %% ../../nbs/01e_pythia_layer.ipynb #e46792aa
 class PythiaLayer(BaseLayer):
     "A Pythia (GPT-NeoX) block: RoPE softmax attention ∥ MLP, parallel residual."
@@ -56,3 +61,9 @@ class PythiaLayer(BaseLayer):
         attention = PythiaAttention(hidden_size, num_heads, rotary_pct, rotary_base, rotary_scaling=rotary_scaling)
         super().__init__(hidden_size, intermediate_size, attention, two_layernorms, layer_norm_eps,
                          config=dict(num_heads=num_heads, rotary_pct=rotary_pct, rotary_base=rotary_base, rotary_scaling=rotary_scaling))
+
+    uses_rope = True
+    def state_bytes(self, seq_length: int, # tokens whose keys and values are cached
+                   ) -> int:
+        "The float32 K/V cache of one sequence at `seq_length` tokens: 2·S·D·4 bytes."
+        return 2 * seq_length * self.config['hidden_size'] * 4

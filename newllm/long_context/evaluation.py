@@ -12,6 +12,7 @@ import torch
 from fastcore.basics import patch
 from torch import nn, Tensor
 
+from ..layers.compressive import CompressiveAttention
 from ..data import pythia_tokenizer
 from ..training.precision import autocast_context
 from .passkey import PasskeyPrompt, passkey_prompts
@@ -127,10 +128,8 @@ def kv_cache_bytes(model: nn.Module, # a TransformerLM
                    tokens: int, # tokens its softmax layers attend to
                    bytes_per_value: int = 4, # 4: float32, 2: bf16
                   ) -> int:
-    "Bytes of the K and V a model's softmax-attention layers cache for `tokens` tokens (0 for memory layers)."
-    from newllm.layers.pythia import PythiaLayer
-    layers = [l for l in getattr(model, 'layers', []) if isinstance(l, PythiaLayer)]
-    return sum(2 * l.config['hidden_size'] * tokens * bytes_per_value for l in layers)
+    "Bytes of the K and V a model's softmax-attention layers cache for `tokens` tokens (0 for memory layers): the layers say (`state_bytes`, float32)."
+    return sum(l.state_bytes(tokens) // 4 * bytes_per_value for l in getattr(model, 'layers', []) if not l.has_memory)
 
 def softmax_kv_bytes(model: nn.Module, # a TransformerLM: its layer count and width are used
                      tokens: int, # tokens cached
@@ -252,7 +251,6 @@ def evaluate_passkey(model: nn.Module, # a TransformerLM (or a module with `forw
 def memory_gates(model: nn.Module, # a TransformerLM
                 ) -> dict[str, list[float]]:
     "Each memory layer's gate per memory head, sigmoid(β): `{'layer i': [g_0, g_1, …]}` (empty for a model without memory)."
-    from newllm.layers.infini import CompressiveAttention
     out = {}
     for i, layer in enumerate(getattr(model, 'layers', [])):
         for m in layer.modules():

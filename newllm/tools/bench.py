@@ -11,11 +11,9 @@ from typing import Sequence
 import torch
 from torch import nn, Tensor
 
-from ..model import create_model, model_names
+from ..registry import create_model, model_names
 from ..training.precision import PRECISIONS, resolve_device, resolve_precision, autocast_context
 from ..training.learner import TrainConfig, Learner, lm_batch_loss, seed_everything
-from ..layers.infini import CompressiveAttention
-from ..layers.pythia import PythiaAttention
 from ..experiments.presets import select_preset, default_preset, in_nbdev_test
 from ..experiments.results import markdown_table
 
@@ -153,16 +151,11 @@ def peak_memory(fn, # called with no arguments
     return max(peak[0], in_use()) - before
 
 # %% ../../nbs/09a_bench.ipynb #3ca3d14e
-def attention_flops(layer: nn.Module, # a newllm layer (softmax or memory attention; others count 0)
+def attention_flops(layer: nn.Module, # a newllm layer: it says its own FLOPs (`flops_per_token`)
                     seq_length: int, # tokens per sequence
                    ) -> float:
-    "Forward FLOPs per token of a layer's token mixing (beyond its projections): PaLM's 4·S·D for softmax, 4·L·D + 2D(d+1)(K+2) for memory."
-    att = getattr(layer, 'attention', None)
-    if isinstance(att, CompressiveAttention):
-        L = min(att.segment_length, seq_length)
-        return 4 * L * att.hidden_size + 2 * att.hidden_size * (att.head_dim + 1) * (att.num_slots + 2)
-    if isinstance(att, PythiaAttention): return 4 * seq_length * att.num_heads * att.head_dim
-    return 0.0
+    "Forward FLOPs per token of a layer's token mixing (beyond its parameters' 2N): PaLM's 4·S·D for softmax, 4·L·D + 2D(d+1)(K+2) for memory."
+    return layer.flops_per_token(seq_length) - layer.parameter_flops()
 
 # %% ../../nbs/09a_bench.ipynb #88753065
 def flops_per_token(model: nn.Module, # a `TransformerLM`
@@ -170,9 +163,9 @@ def flops_per_token(model: nn.Module, # a `TransformerLM`
                     training: bool = True, # a training step (forward + backward) rather than a forward pass
                    ) -> float:
     "Model FLOPs per token: (6N + 3·attention) for a training step, (2N + attention) for a forward pass."
-    n = sum(p.numel() for name, p in model.named_parameters() if not name.startswith('embed_in.'))   # the lookup does no FLOPs
-    attn = sum(attention_flops(l, seq_length) for l in getattr(model, 'layers', []))
-    return (6 * n + 3 * attn) if training else (2 * n + attn)
+    rest = sum(p.numel() for name, p in model.named_parameters() if not name.startswith(('embed_in.', 'layers.')))   # the lookup does no FLOPs
+    forward = 2 * rest + sum(l.flops_per_token(seq_length) for l in getattr(model, 'layers', []))   # each layer says its own
+    return 3 * forward if training else forward
 
 # %% ../../nbs/09a_bench.ipynb #4fd4e0ad
 # dense bf16 tensor-core peaks (TFLOP/s) from NVIDIA's data sheets (their headline figures are with sparsity: ×2)
@@ -266,15 +259,7 @@ def state_bytes(model: nn.Module, # a `TransformerLM` (after a forward pass, for
                 seq_length: int, # tokens seen (softmax layers' K/V grow with it)
                ) -> int:
     "Bytes per sequence the model keeps to continue a stream: memory layers' stored state, softmax layers' K/V (2·S·D float32)."
-    total = 0
-    for layer in getattr(model, 'layers', []):
-        att = getattr(layer, 'attention', None)
-        if isinstance(att, CompressiveAttention) and att.state is not None:
-            M, z = att.state['M'], att.state['z']
-            total += (M.numel() * M.element_size() + z.numel() * z.element_size()) // M.shape[0]
-        elif isinstance(att, PythiaAttention):
-            total += 2 * seq_length * att.num_heads * att.head_dim * 4
-    return total
+    return sum(layer.state_bytes(seq_length) for layer in getattr(model, 'layers', []))   # each layer says its own
 
 # %% ../../nbs/09a_bench.ipynb #b3fff730
 def bench_scaling(models: Sequence[str] = ('pythia', 'full_infini'), # create_model names (optionally 'name:key=value')
