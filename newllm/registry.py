@@ -19,6 +19,7 @@ from .model import TransformerLM
 from .continuous.model import ContinuousLM
 from .context_kv.model import ContextKVModel, CONTEXT_KV_OPTIONS
 from .distill.model import ParallelInfiniLayer
+from .layers.gated_delta import GatedDeltaConfig
 
 # %% auto #0
 __all__ = ['MODELS', 'SIZE_OPTIONS', 'ModelSpec', 'register_model', 'model_spec', 'model_names', 'create_model',
@@ -89,6 +90,8 @@ register_model('continuous', 'ContinuousLM: PythiaLayer stack fed its own projec
                {**SIZE_OPTIONS, 'mode': 'discrete'}, _continuous, core=False)
 register_model('context_kv', 'Context-KV attention (seed 004): frozen embedding, context block, attention over past contexts',
                CONTEXT_KV_OPTIONS, lambda o: ContextKVModel(**o), core=False)
+register_model('gated_delta', 'GatedDeltaLayer + 5 × PythiaLayer (Infini memory with a learned per-head decay)',
+               {**SIZE_OPTIONS, **GatedDeltaConfig.defaults()}, lambda o: _lm([GatedDeltaConfig.pick(o).build()] + _pythia(o, o['num_layers'] - 1), o), core=False)
 register_layer(ParallelInfiniLayer)            # not a BaseLayer: `newllm.from_pretrained` rebuilds adapter models by name
 
 # %% ../nbs/02b_registry.ipynb #b3a6ce69
