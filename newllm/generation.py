@@ -14,7 +14,7 @@ from .layers.base import BaseLayer
 from .layers.memory import _causal_weights
 from .layers.pythia import PythiaAttention
 from .layers.compressive import CompressiveAttention
-from .continuous.model import KVCache, _attend
+from .layers.pythia import KVCache, cached_attention
 
 # %% auto #0
 __all__ = ['SegmentState', 'compressive_step', 'attention_state', 'attention_step', 'layer_state', 'layer_step', 'sample_next',
@@ -115,7 +115,7 @@ def attention_step(att: nn.Module, # a layer's attention module
                   ) -> Tensor:
     "The attention's output for the next positions of `h`, continuing (and updating) its state."
     if isinstance(st, KVCache):
-        out = _attend(att, h, st, 0); st.length += h.shape[1]
+        out = cached_attention(att, h, st, 0); st.length += h.shape[1]
         return out
     return compressive_step(att, h, st)
 

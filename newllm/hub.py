@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from huggingface_hub import ModelHubMixin
 
+from . import __version__
 from .files import atomic_write_json, load_tensors, read_json, save_tensors
 
 # %% auto #0
@@ -41,7 +42,6 @@ HUB_FORMAT, HUB_FORMAT_VERSION = 'newllm', 1
 CONFIG_NAME, WEIGHTS_NAME, MEMORY_NAME = 'config.json', 'model.safetensors', 'memory.safetensors'
 
 def _version() -> str:
-    from newllm import __version__
     return __version__
 
 def model_config(model: nn.Module, # a newllm model with `hub_config()` (TransformerLM, ContinuousLM, ContextKVModel)

@@ -16,6 +16,7 @@ from fastcore.basics import patch
 from .layers.base import BaseLayer, init_weights, tune_cpu_malloc, build_layer
 from .files import atomic_write
 from .hub import HubMixin
+from .generation import generate
 
 # %% auto #0
 __all__ = ['MEMORY_STATE_VERSION', 'check_input_ids', 'CausalLMOutput', 'causal_lm_loss', 'TransformerLM', 'atomic_save',
@@ -104,7 +105,6 @@ class TransformerLM(nn.Module, HubMixin):
                  **kwargs, # see `newllm.generation.generate`: max_new_tokens, temperature, top_k, top_p, eos_token_id, seed, …
                 ) -> Tensor:
         "Prompt + new tokens `[batch, prompt + new]`: the prompt read segment by segment, then one token at a time with caches (`newllm.generation.generate`)."
-        from newllm.generation import generate
         return generate(self, input_ids, **kwargs)
 
     def num_parameters(self, trainable_only: bool = False) -> int:

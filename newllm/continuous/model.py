@@ -13,12 +13,12 @@ from torch import nn, Tensor
 
 from ..layers.base import init_weights
 from ..layers.position import apply_rotary
-from ..layers.pythia import PythiaLayer, PythiaAttention
+from ..layers.pythia import PythiaLayer, PythiaAttention, KVCache, layer_step, stack_step
 from ..layers.base import build_layer
 from ..model import TransformerLM, CausalLMOutput, causal_lm_loss
 
 # %% auto #0
-__all__ = ['MODES', 'ModeSpec', 'resolve_mode', 'KVCache', 'layer_step', 'stack_step', 'ContinuousLM']
+__all__ = ['MODES', 'ModeSpec', 'resolve_mode', 'ContinuousLM']
 
 # %% ../../nbs/05a_continuous.ipynb #8363cee9
 @dataclass(frozen=True)
@@ -55,48 +55,6 @@ def resolve_mode(mode: str | ModeSpec, # a key of `MODES`
     if not base.continuous and h1: raise ValueError("use_h1 is defined for continuous modes only ('continuous_combined')")
     name = ('continuous' if base.continuous else 'discrete') + ('_combined' if h1 else '_extra' if extra else '')
     return MODES[name]
-
-# %% ../../nbs/05a_continuous.ipynb #d2468912
-class KVCache:
-    "Keys and values of every layer for the positions processed so far (one pass of the stack)."
-    def __init__(self, n_layers: int, # layers in the stack (one key/value slot each)
-                ):
-        self.k, self.v, self.length = [None] * n_layers, [None] * n_layers, 0
-
-def _attend(att: PythiaAttention, h: Tensor, cache: KVCache, i: int) -> Tensor:
-    B, T, D = h.shape
-    pos = cache.length
-    q, k, v = att.query_key_value(h).view(B, T, 3, att.num_heads, att.head_dim).permute(2, 0, 3, 1, 4).unbind(0)
-    cos, sin = att.rotary(1 << (pos + T - 1).bit_length(), q.dtype)   # a power-of-two table: not rebuilt at every step past 512
-    cos, sin = cos[pos:pos + T], sin[pos:pos + T]
-    q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
-    if cache.k[i] is not None: k, v = torch.cat([cache.k[i], k], dim=2), torch.cat([cache.v[i], v], dim=2)
-    cache.k[i], cache.v[i] = k, v
-    if T == 1: out = F.scaled_dot_product_attention(q, k, v)                       # one query: every key is in its past
-    elif pos == 0: out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-    else:
-        allowed = torch.ones(T, pos + T, dtype=torch.bool, device=h.device).tril(pos)   # new position i sees keys ≤ pos+i
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
-    return att.dense(out.transpose(1, 2).reshape(B, T, D))
-
-def layer_step(layer: PythiaLayer, # the layer whose weights are used
-               x: Tensor, # [B, T, hidden]: its input at the next T positions
-               cache: KVCache, # the keys/values of earlier positions (extended here)
-               i: int, # the layer's index in the stack (its slot in `cache`)
-              ) -> Tensor:
-    "`layer` on the next `T` positions `x` `[B, T, hidden]`, attending to layer `i`'s cached keys/values (which it extends)."
-    h = layer.input_layernorm(x)
-    h_mlp = h if layer.post_attention_layernorm is None else layer.post_attention_layernorm(x)
-    return x + _attend(layer.attention, h, cache, i) + layer.mlp(h_mlp)
-
-def stack_step(layers, # the `PythiaLayer`s, in order
-               x: Tensor, # [B, T, hidden]: the stack's input at the next T positions
-               cache: KVCache, # one slot per layer; `cache.length` positions processed so far
-              ) -> Tensor:
-    "The whole stack on the next positions `x`; advances `cache.length`."
-    for i, layer in enumerate(layers): x = layer_step(layer, x, cache, i)
-    cache.length += x.shape[1]
-    return x
 
 # %% ../../nbs/05a_continuous.ipynb #53ce4a97
 def _proj(hidden: int) -> nn.Sequential:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Sequence
 
+from .. import __version__
 from ..files import atomic_write_json, read_json
 
 # %% auto #0
@@ -60,7 +61,6 @@ class Result:
 
 # %% ../../nbs/04b_results.ipynb #5183e714
 def _envelope(result: Result) -> dict:
-    from newllm import __version__
     return dict(experiment=result.experiment, result_format=RESULT_FORMAT, newllm_version=__version__, **result.to_dict())
 
 def result_experiment(path: str | Path, # a JSON file written by `Result.save`

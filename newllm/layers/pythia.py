@@ -12,7 +12,7 @@ from .base import BaseLayer
 from .position import RotaryEmbedding, apply_rotary
 
 # %% auto #0
-__all__ = ['PythiaAttention', 'PythiaLayer']
+__all__ = ['PythiaAttention', 'PythiaLayer', 'KVCache', 'cached_attention', 'layer_step', 'stack_step']
 
 # %% ../../nbs/01e_pythia_layer.ipynb #7c0abef8
 class PythiaAttention(nn.Module):
@@ -67,3 +67,50 @@ class PythiaLayer(BaseLayer):
                    ) -> int:
         "The float32 K/V cache of one sequence at `seq_length` tokens: 2·S·D·4 bytes."
         return 2 * seq_length * self.config['hidden_size'] * 4
+
+# %% ../../nbs/01e_pythia_layer.ipynb #d2468912
+class KVCache:
+    "Keys and values of every layer for the positions processed so far (one pass of the stack)."
+    def __init__(self, n_layers: int, # layers in the stack (one key/value slot each)
+                ):
+        self.k, self.v, self.length = [None] * n_layers, [None] * n_layers, 0
+
+def cached_attention(att: PythiaAttention, # the attention whose weights are used
+                     h: Tensor, # [B, T, hidden]: its (normalised) input at the next T positions
+                     cache: KVCache, # the keys/values of earlier positions (layer `i`'s slot is extended here)
+                     i: int, # the slot in `cache`
+                    ) -> Tensor:
+    "Softmax attention of the next `T` positions over the cached ones and causally among themselves (RoPE at their true positions)."
+    B, T, D = h.shape
+    pos = cache.length
+    q, k, v = att.query_key_value(h).view(B, T, 3, att.num_heads, att.head_dim).permute(2, 0, 3, 1, 4).unbind(0)
+    cos, sin = att.rotary(1 << (pos + T - 1).bit_length(), q.dtype)   # a power-of-two table: not rebuilt at every step past 512
+    cos, sin = cos[pos:pos + T], sin[pos:pos + T]
+    q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+    if cache.k[i] is not None: k, v = torch.cat([cache.k[i], k], dim=2), torch.cat([cache.v[i], v], dim=2)
+    cache.k[i], cache.v[i] = k, v
+    if T == 1: out = F.scaled_dot_product_attention(q, k, v)                       # one query: every key is in its past
+    elif pos == 0: out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    else:
+        allowed = torch.ones(T, pos + T, dtype=torch.bool, device=h.device).tril(pos)   # new position i sees keys ≤ pos+i
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+    return att.dense(out.transpose(1, 2).reshape(B, T, D))
+
+def layer_step(layer: PythiaLayer, # the layer whose weights are used
+               x: Tensor, # [B, T, hidden]: its input at the next T positions
+               cache: KVCache, # the keys/values of earlier positions (extended here)
+               i: int, # the layer's index in the stack (its slot in `cache`)
+              ) -> Tensor:
+    "`layer` on the next `T` positions `x` `[B, T, hidden]`, attending to layer `i`'s cached keys/values (which it extends)."
+    h = layer.input_layernorm(x)
+    h_mlp = h if layer.post_attention_layernorm is None else layer.post_attention_layernorm(x)
+    return x + cached_attention(layer.attention, h, cache, i) + layer.mlp(h_mlp)
+
+def stack_step(layers, # the `PythiaLayer`s, in order
+               x: Tensor, # [B, T, hidden]: the stack's input at the next T positions
+               cache: KVCache, # one slot per layer; `cache.length` positions processed so far
+              ) -> Tensor:
+    "The whole stack on the next positions `x`; advances `cache.length`."
+    for i, layer in enumerate(layers): x = layer_step(layer, x, cache, i)
+    cache.length += x.shape[1]
+    return x

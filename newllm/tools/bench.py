@@ -4,7 +4,7 @@
 
 # %% ../../nbs/09a_bench.ipynb #9e2d29c9
 from __future__ import annotations
-import argparse, ctypes, importlib, inspect, json, math, statistics, sys, threading, time
+import argparse, ctypes, inspect, json, math, statistics, sys, threading, time
 from dataclasses import dataclass, asdict, field
 from typing import Sequence
 
@@ -16,6 +16,9 @@ from ..training.precision import PRECISIONS, resolve_device, resolve_precision, 
 from ..training.learner import TrainConfig, Learner, lm_batch_loss, seed_everything
 from ..experiments.presets import select_preset, default_preset, in_nbdev_test
 from ..experiments.results import markdown_table
+from ..data import load_samples
+from ..experiments.runner import ModelRun, _parse_value
+from ..continuous.experiment import lct_speed
 
 # %% auto #0
 __all__ = ['FULL_MODELS', 'BENCH_PRESETS', 'PEAK_BF16_TFLOPS', 'bench_train_config', 'BenchConfig', 'select_bench_preset',
@@ -102,7 +105,6 @@ def bench_tokens(batch_size: int, # samples
     if data == 'random':
         return torch.randint(0, vocab_size, (batch_size, seq_length), generator=torch.Generator().manual_seed(seed))
     if data not in ('offline', 'pile'): raise ValueError(f"data must be 'offline', 'pile' or 'random', got {data!r}")
-    from newllm.data import load_samples
     ids = load_samples(batch_size + 1, seq_length, data=data, n_val=1, seed=seed).train.input_ids[:batch_size]
     if int(ids.max()) >= vocab_size:
         raise ValueError(f"the {data} tokens go up to {int(ids.max())}, beyond the models' vocabulary of {vocab_size}: "
@@ -184,7 +186,6 @@ def peak_tflops(device: torch.device, # a CUDA device is looked up by name
 # %% ../../nbs/09a_bench.ipynb #34646f86
 def _build(name: str, options: dict, device: torch.device, seed: int) -> nn.Module:
     "`create_model(name)` with the shared `options` it accepts (`'name:key=value'` adds its own, see `newllm.experiments.runner.ModelRun`)."
-    from newllm.experiments.runner import ModelRun
     seed_everything(seed)
     return ModelRun.parse(name).build(options).to(device)
 
@@ -323,14 +324,10 @@ def bench_lct(seq_length: int = 128, # tokens per sample
     kwargs
         further `lct_speed` arguments (None: its default)
     """
-    try: lct = importlib.import_module('newllm.continuous.experiment')
-    except ImportError as e: raise RuntimeError(f"the lct benchmark needs newllm.continuous.experiment, which could not be imported ({e})") from None
-    fn = getattr(lct, 'lct_speed', None)
-    if fn is None: raise RuntimeError("newllm.continuous.experiment has no lct_speed(): this newllm cannot time LCT yet")
-    accepted = inspect.signature(fn).parameters
+    accepted = inspect.signature(lct_speed).parameters
     unknown = sorted(k for k, v in kwargs.items() if v is not None and k not in accepted)
     if unknown: raise ValueError(f"lct_speed does not take {', '.join(unknown)}; it takes {', '.join(accepted)}")
-    out = fn(seq_length=seq_length, **{k: v for k, v in kwargs.items() if v is not None})
+    out = lct_speed(seq_length=seq_length, **{k: v for k, v in kwargs.items() if v is not None})
     return dict(benchmark='lct', **out)
 
 # %% ../../nbs/09a_bench.ipynb #7c0b2ac3
@@ -402,7 +399,6 @@ def plot_scaling(result: dict, # from `bench_scaling`
 
 # %% ../../nbs/09a_bench.ipynb #24ad90e2
 def _parse_options(pairs: Sequence[str]) -> dict:
-    from newllm.experiments.runner import _parse_value
     out = {}
     for kv in pairs or []:
         if '=' not in kv: raise ValueError(f"--option takes key=value, got {kv!r}")

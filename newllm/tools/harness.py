@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 from .. import from_pretrained      # any model kind: it imports the model families, which register with the hub
+from ..data import pythia_tokenizer
 
 try:
     from lm_eval.api.model import LM
@@ -91,7 +92,6 @@ class NewllmLM(LM):
         from transformers import AutoTokenizer
         source = tokenizer if tokenizer is not None else pretrained if isinstance(pretrained, (str, Path)) and (Path(pretrained)/'tokenizer.json').exists() else None
         if source is not None: return AutoTokenizer.from_pretrained(str(source))
-        from newllm.data import pythia_tokenizer
         return pythia_tokenizer()
 
     @property
