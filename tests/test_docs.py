@@ -228,6 +228,7 @@ def _undocumented_params(obj):
     from fastcore.docments import docments
     if isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, '_fields'): return []   # NamedTuple: fields
     if isinstance(obj, type) and obj.__init__ is object.__init__: return []   # no constructor of its own: no parameters
+    if isinstance(obj, type) and '__init__' not in vars(obj): return []   # an inherited constructor: checked where it is defined
     try: d = docments(obj, full=True)
     except Exception as e: return [f'<docments failed: {type(e).__name__}>']
     return [k for k, v in d.items() if k not in ('self', 'cls', 'return') and not v['docment']]

@@ -20,11 +20,12 @@ from ..experiments.presets import GPU_VARIANTS, select_preset, checked_replace
 from .model import stage_ppl
 
 # %% auto #0
-__all__ = ['STAGES', 'PRESETS', 'WIKITEXT_HUB_ID', 'DistillExperimentConfig', 'DistillData', 'load_distill_data', 'BaseModel',
-           'load_base_model']
+__all__ = ['STAGES', 'STAGE_CHANGES', 'PRESETS', 'WIKITEXT_HUB_ID', 'DistillExperimentConfig', 'DistillData', 'load_distill_data',
+           'BaseModel', 'load_base_model']
 
 # %% ../../nbs/07c_distill_data.ipynb #a7022bc2
 STAGES = ('base', 'distill', 'finetune', 'adapter')   # the trainings, in order ('base': pretraining the 'local' base)
+STAGE_CHANGES = dict(distill=dict(lr=1e-4, epochs=10), finetune=dict(lr=1e-5, epochs=30), adapter=dict(lr=1e-4, epochs=10))   # seed 002's
 
 @dataclass(frozen=True)
 class DistillExperimentConfig:
@@ -47,8 +48,7 @@ class DistillExperimentConfig:
     use_delta_rule: bool = True    # delta-rule memory update
     # training: one TrainConfig for every stage, and what each stage changes in it
     train: TrainConfig = field(default_factory=lambda: TrainConfig(batch_size=2))  # batch size, weight decay, clipping, seed, device, precision, patience, progress, ...
-    stages: dict = field(default_factory=lambda: dict(distill=dict(lr=1e-4, epochs=10), finetune=dict(lr=1e-5, epochs=30),
-                                                      adapter=dict(lr=1e-4, epochs=10)))  # stage (of STAGES) -> the `TrainConfig` fields it changes
+    stages: dict = field(default_factory=lambda: dict(STAGE_CHANGES))  # stage (of STAGES) -> the `TrainConfig` fields it changes
     layer0_lr_scale: float = 2.0   # fine-tuning: layer 0's factor on the base learning rate
     other_lr_scale: float = 0.5    # fine-tuning: every other parameter's factor on it
     finetune_control: bool = True  # also fine-tune the original model the same way (is the change the layer's or the training's?)

@@ -17,7 +17,8 @@ __all__ = ['GPU_VARIANTS', 'PRESETS', 'EXPERIMENT_CHANGES', 'EXPERIMENT_PRESETS'
            'preset_table']
 
 # %% ../../nbs/04a_presets.ipynb #be661477
-def settings_of(config) -> list[str]:
+def settings_of(config, # a config dataclass (with or without a `train` field)
+               ) -> list[str]:
     "The settings `checked_replace` accepts for `config`: its fields, then those of its `train` config (if it has one)."
     names = [f.name for f in dataclasses.fields(config)]
     train = getattr(config, 'train', None) if 'train' in names else None

@@ -54,10 +54,12 @@ def draw_keys(n: int, # how many keys
 FILLERS = ('classic', 'corpus')
 
 @lru_cache(maxsize=4)
+def _corpus_tokens(tokenizer) -> Tensor: return token_stream(offline_corpus()[:]['text'], tokenizer)
+
 def corpus_tokens(tokenizer=None, # defaults to `pythia_tokenizer()`
                  ) -> Tensor:
     "The offline corpus as one token stream (documents joined with EOS, as in training); cached per tokenizer."
-    return token_stream(offline_corpus()[:]['text'], tokenizer or pythia_tokenizer())
+    return _corpus_tokens(tokenizer or pythia_tokenizer())
 
 @lru_cache(maxsize=64)
 def _encode(tokenizer, text: str) -> tuple[int, ...]:
