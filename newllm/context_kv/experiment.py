@@ -281,6 +281,16 @@ def streamed_table(self: ContextKVResult) -> str | None:
 
 # %% ../../nbs/06e_context_kv_experiment.ipynb #cf5d6811
 @patch
+def tables(self: ContextKVResult) -> dict[str, str]:
+    "Title → markdown table, in the seed report's order (the notes last, as a list)."
+    t = {'Experiment settings': self.settings_table(), 'Context window': self.window_table(),
+         'Phase 1: convergence log': self.phase1_log_table(), 'Phase 1: result': self.phase1_table(),
+         'Phase 2 preparation: the caches': self.caches_table(), 'Phase 2: learning curve': self.curve_table(),
+         'Final results': self.final_table(), 'Memory': self.memory_table(), 'KV size against sequence length': self.kv_table(),
+         'Streaming the validation text': self.streamed_table(), 'What the numbers say': self.notes()}
+    return {k: v for k, v in t.items() if v is not None}
+
+@patch
 def notes(self: ContextKVResult) -> str:
     "A markdown list: what this run's numbers say, beside the seed's."
     b, first, last, log = self.best, self.phase2.records[0], self.phase2.records[-1], self.p1_log
@@ -307,16 +317,6 @@ def notes(self: ContextKVResult) -> str:
                      f"{k['ckv_attended']} and stores {k['ckv_stored']} contexts — the same as at {int(lo):,} tokens once "
                      f"{history_length(self.setting('interval'), self.setting('max_contexts'))} tokens have been read.")
     return '\n'.join(lines)
-
-@patch
-def tables(self: ContextKVResult) -> dict[str, str]:
-    "Title → markdown table, in the seed report's order (the notes last, as a list)."
-    t = {'Experiment settings': self.settings_table(), 'Context window': self.window_table(),
-         'Phase 1: convergence log': self.phase1_log_table(), 'Phase 1: result': self.phase1_table(),
-         'Phase 2 preparation: the caches': self.caches_table(), 'Phase 2: learning curve': self.curve_table(),
-         'Final results': self.final_table(), 'Memory': self.memory_table(), 'KV size against sequence length': self.kv_table(),
-         'Streaming the validation text': self.streamed_table(), 'What the numbers say': self.notes()}
-    return {k: v for k, v in t.items() if v is not None}
 
 # %% ../../nbs/06e_context_kv_experiment.ipynb #a2d96d83
 @patch

@@ -264,6 +264,16 @@ def drift_table(self: LCTResult) -> str:
 
 # %% ../../nbs/05c_lct_experiment.ipynb #49bc3e58
 @patch
+def tables(self: LCTResult) -> dict[str, str]:
+    "Title → markdown: modes, the 2-pass discovery, sequential vs LCT, the cache's drift, what the numbers say."
+    out = {'Modes': self.mode_table()}
+    if any(m in self.modes for m in ('discrete', 'discrete_extra')): out['The "2-pass" discovery'] = self.two_pass_table()
+    out['Sequential vs LCT: seconds per epoch'] = self.speed_table()
+    if self.drift: out['LCT cache vs the exact recurrence'] = self.drift_table()
+    out['What the numbers say'] = self.summary()
+    return out
+
+@patch
 def summary(self: LCTResult) -> str:
     "What the numbers say, as markdown bullets computed from this result."
     res, lines, d = self.modes, [], self.modes.get('discrete')
@@ -292,16 +302,6 @@ def summary(self: LCTResult) -> str:
                      f"{100 * rows[0]['relative']:.1f}% before training), and validation PPL is {last['val_ppl']:,.1f} under the "
                      f"training conditions vs {last['exact_val_ppl']:,.1f} by the exact recurrence.")
     return '\n'.join(lines)
-
-@patch
-def tables(self: LCTResult) -> dict[str, str]:
-    "Title → markdown: modes, the 2-pass discovery, sequential vs LCT, the cache's drift, what the numbers say."
-    out = {'Modes': self.mode_table()}
-    if any(m in self.modes for m in ('discrete', 'discrete_extra')): out['The "2-pass" discovery'] = self.two_pass_table()
-    out['Sequential vs LCT: seconds per epoch'] = self.speed_table()
-    if self.drift: out['LCT cache vs the exact recurrence'] = self.drift_table()
-    out['What the numbers say'] = self.summary()
-    return out
 
 # %% ../../nbs/05c_lct_experiment.ipynb #22e6fb66
 @patch

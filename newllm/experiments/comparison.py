@@ -13,7 +13,8 @@ from fastcore.basics import patch
 
 from ..training.learner import History
 from ..layers.base import layer_type
-from .results import Result, markdown_table, format_value, save_result, load_result
+import newllm.registry   # imports every layer type, so that `layer_type` finds them by name
+from .results import Result, markdown_table, format_value, save_result, load_result, model_by_label
 from .seed_reports import SEED_REPORTS
 from ..files import atomic_write_text, read_json
 from ..plots import plot_learning_curves, plot_position_ppl
@@ -86,9 +87,7 @@ class ExperimentResult(Result):
 
     def model(self, label: str) -> ModelResult:
         "The result of the model labelled `label`."
-        for m in self.models:
-            if m.label == label: return m
-        raise KeyError(f"no model {label!r} in this result; models: {', '.join(m.label for m in self.models)}")
+        return model_by_label(self.models, label)
 
     @property
     def baseline(self) -> ModelResult: return self.models[0]
@@ -336,6 +335,14 @@ class FullInfiniResult(ExperimentResult):
     experiment = 'full_infini'
 
 @patch
+def tables(self: FullInfiniResult) -> dict[str, str]:
+    "The runner's tables, Infini-Pythia (1 layer) vs Full Infini when both ran, and what the numbers say."
+    out = ExperimentResult.tables(self)
+    labels = [m.label for m in self.models]
+    if {'infini', 'full_infini'} <= set(labels): out['Infini-Pythia (1 layer) vs Full Infini'] = self.comparison_table(['infini', 'full_infini'])
+    return {**out, 'What the numbers say': self.findings()}
+
+@patch
 def findings(self: FullInfiniResult) -> str:
     "Each model against the baseline: best PPL, speed, reversal gap; the position buckets where all others are worse."
     base, lines = self.baseline, []
@@ -349,18 +356,18 @@ def findings(self: FullInfiniResult) -> str:
     lines.append(f"- Position buckets where every other model is worse than {base.label}: {', '.join(worse) or 'none'}.")
     return '\n'.join(lines)
 
-@patch
-def tables(self: FullInfiniResult) -> dict[str, str]:
-    "The runner's tables, Infini-Pythia (1 layer) vs Full Infini when both ran, and what the numbers say."
-    out = ExperimentResult.tables(self)
-    labels = [m.label for m in self.models]
-    if {'infini', 'full_infini'} <= set(labels): out['Infini-Pythia (1 layer) vs Full Infini'] = self.comparison_table(['infini', 'full_infini'])
-    return {**out, 'What the numbers say': self.findings()}
-
 # %% ../../nbs/04e_comparison.ipynb #c40f886c
 class MultiMemoryResult(ExperimentResult):
     "The single vs multi-memory vs hierarchical comparison (seed 001): its summary, side-by-side curves, and what the numbers say."
     experiment = 'multi_memory'
+
+@patch
+def tables(self: MultiMemoryResult) -> dict[str, str]:
+    "Seed 001's order: settings, summary, curves side by side, position, reversal, memory, and what the numbers say."
+    t = ExperimentResult.tables(self)
+    keep = ('Settings', 'Result summary', 'Learning curves', 'Position-wise PPL', 'Reversal curse', 'Memory', 'Notes')
+    t.update({'Result summary': self.summary_table(), 'Learning curves': self.combined_curve_table()})
+    return {**{k: t[k] for k in keep if k in t}, 'What the numbers say': self.findings()}
 
 @patch
 def findings(self: MultiMemoryResult) -> str:
@@ -373,13 +380,5 @@ def findings(self: MultiMemoryResult) -> str:
                      f"Backward PPL {m.reversal['backward_ppl']:,.1f} ({100 * b / base.reversal['backward_ppl']:+.1f}%), "
                      f"with {m.memory_bytes / base.memory_bytes:.0f}× the memory.")
     return '\n'.join(lines)
-
-@patch
-def tables(self: MultiMemoryResult) -> dict[str, str]:
-    "Seed 001's order: settings, summary, curves side by side, position, reversal, memory, and what the numbers say."
-    t = ExperimentResult.tables(self)
-    keep = ('Settings', 'Result summary', 'Learning curves', 'Position-wise PPL', 'Reversal curse', 'Memory', 'Notes')
-    t.update({'Result summary': self.summary_table(), 'Learning curves': self.combined_curve_table()})
-    return {**{k: t[k] for k in keep if k in t}, 'What the numbers say': self.findings()}
 
 RESULT_TYPES: dict[str, type] = {'': ExperimentResult, 'full_infini': FullInfiniResult, 'multi_memory': MultiMemoryResult}

@@ -13,8 +13,8 @@ from .. import __version__
 from ..files import atomic_write_json, read_json
 
 # %% auto #0
-__all__ = ['RESULT_FORMAT', 'format_value', 'markdown_table', 'Result', 'result_experiment', 'save_result', 'load_result',
-           'ExperimentSpec']
+__all__ = ['RESULT_FORMAT', 'format_value', 'markdown_table', 'model_by_label', 'Result', 'result_experiment', 'save_result',
+           'load_result', 'ExperimentSpec']
 
 # %% ../../nbs/04b_results.ipynb #9c4cc1a1
 def format_value(v, # a number, bool, None or anything `str` can print
@@ -33,6 +33,15 @@ def markdown_table(header: Sequence[str], # column titles
     lines = ['| ' + ' | '.join(map(str, header)) + ' |', '|' + '|'.join('---' for _ in header) + '|']
     lines += ['| ' + ' | '.join(c if isinstance(c, str) else format_value(c) for c in r) + ' |' for r in rows]
     return '\n'.join(lines)
+
+# %% ../../nbs/04b_results.ipynb #27ae6788
+def model_by_label(models: Sequence, # per-model results, each with a `label`
+                   label: str, # the label to find
+                  ):
+    "The entry of `models` labelled `label`; a clear error listing the labels when there is none."
+    for m in models:
+        if m.label == label: return m
+    raise KeyError(f"no model {label!r} in this result; models: {', '.join(m.label for m in models)}")
 
 # %% ../../nbs/04b_results.ipynb #35676e19
 RESULT_FORMAT = 1

@@ -14,7 +14,7 @@ from fastcore.basics import patch
 
 from ..files import atomic_write_json, atomic_write_text, read_json
 from ..training.learner import History, TrainConfig
-from ..experiments.results import Result, markdown_table
+from ..experiments.results import Result, markdown_table, model_by_label
 from .evaluation import PasskeyEval
 
 # %% auto #0
@@ -66,9 +66,7 @@ class PasskeyResult(Result):
 
     def model(self, label: str) -> PasskeyModelResult:
         "The result of the model labelled `label`."
-        for m in self.models:
-            if m.label == label: return m
-        raise KeyError(f"no model {label!r}; models: {', '.join(m.label for m in self.models)}")
+        return model_by_label(self.models, label)
 
     @property
     def lengths(self) -> list: return self.models[0].evaluation.lengths() if self.models else []
