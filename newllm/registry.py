@@ -4,7 +4,7 @@
 
 # %% ../nbs/02b_registry.ipynb #49e98121
 from __future__ import annotations
-import sys
+import dataclasses, sys
 from dataclasses import dataclass
 from typing import Callable
 
@@ -22,7 +22,7 @@ from .distill.model import ParallelInfiniLayer
 from .layers.gated_delta import GatedDeltaConfig
 
 # %% auto #0
-__all__ = ['MODELS', 'SIZE_OPTIONS', 'ModelSpec', 'register_model', 'model_spec', 'model_names', 'create_model',
+__all__ = ['MODELS', 'SIZE_OPTIONS', 'ModelSpec', 'register_model', 'model_spec', 'layer_defaults', 'model_names', 'create_model',
            'check_model_options']
 
 # %% ../nbs/02b_registry.ipynb #2f6b1c42
@@ -63,9 +63,16 @@ def model_spec(name: str, # a registered model name
 
 # %% ../nbs/02b_registry.ipynb #1303a2f9
 SIZE_OPTIONS = dict(vocab_size=50304, hidden_size=512, num_layers=6, num_heads=8, intermediate_size=2048)
-_MEMORY = dict(segment_length=256, memory_heads=None, use_delta_rule=True, recency_decay=False)
-_INFINI = dict(_MEMORY, num_memory_banks=1, segments_per_bank=4)
-_MULTI = dict(_MEMORY, num_memories=4)
+def layer_defaults(cls: type, # a layer class (its `Config` holds its options and their defaults)
+                   *names: str, # the options a model built from it exposes
+                  ) -> dict:
+    "The defaults of `names` as the layer's `Config` declares them: the registry never writes a layer's default again."
+    defaults = {f.name: f.default for f in dataclasses.fields(cls.Config)}
+    return {n: defaults[n] for n in names}
+
+_MEMORY = ('segment_length', 'memory_heads', 'use_delta_rule', 'recency_decay')
+_INFINI = layer_defaults(InfiniLayer, *_MEMORY, 'num_memory_banks', 'segments_per_bank')
+_MULTI = layer_defaults(MultiMemoryLayer, *_MEMORY, 'num_memories')
 
 def _pick(o: dict, *keys) -> dict: return {k: o[k] for k in keys}
 _SIZE = ('hidden_size', 'num_heads', 'intermediate_size')

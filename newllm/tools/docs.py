@@ -150,7 +150,7 @@ class DocPage:
     source: Path            # the notebook
     name: str               # the page's file name, e.g. 'model.html'
     title: str              # the notebook's first heading
-    section: str | None     # 'Library', 'Experiments' or None (front page)
+    section: str | None     # its sidebar section (`notebook_section`): a library part, 'Experiments', or None (front page)
 
 @dataclass
 class DocsBuild:

@@ -16,7 +16,7 @@ from ..experiments.results import Result
 from ..experiments.catalog import load_saved_result, saved_result_name, saved_result_notebooks, provenance
 
 # %% auto #0
-__all__ = ['RESULTS_START', 'RESULTS_END', 'EXPERIMENTS_START', 'EXPERIMENTS_END', 'SAVED_START', 'SAVED_END',
+__all__ = ['LIBRARY_SECTIONS', 'RESULTS_START', 'RESULTS_END', 'EXPERIMENTS_START', 'EXPERIMENTS_END', 'SAVED_START', 'SAVED_END',
            'HEADLINE_NOTEBOOKS', 'project_root', 'project_settings', 'site_url', 'page_name', 'notebook_section',
            'doc_notebooks', 'sidebar_yaml', 'nbdev_yaml', 'quarto_yaml', 'write_sidebar', 'notebook_markdown',
            'readme_markdown', 'write_readme', 'results_table', 'experiments_list', 'results_current', 'write_results',
@@ -55,12 +55,17 @@ def page_name(notebook: Path | str, # a notebook path or file name
     if not name.endswith('.ipynb'): raise ValueError(f"expected a notebook file name ending in .ipynb, got {name!r}")
     return re.sub(r'^\d+[a-zA-Z0-9]*_', '', name.lower())[:-len('.ipynb')] + '.html'
 
+# the library's notebooks are numbered by the part of the package they document (00 utilities, 01 newllm.layers, ...)
+LIBRARY_SECTIONS = {0: 'Basics', 1: 'Layers', 2: 'Models', 3: 'Training and evaluation', 4: 'Experiment engine',
+                    5: 'ContinuousLM and LCT', 6: 'Context-KV attention', 7: 'Distillation', 8: 'Long context', 9: 'Tools'}
+
 def notebook_section(notebook: Path | str, # a notebook path or file name
                     ) -> str | None:
-    "`'Library'` for notebooks numbered 00–09, `'Experiments'` for 10 and above, None for unnumbered ones (the front page)."
+    "The sidebar section: the library part a notebook numbered 00–09 documents (`LIBRARY_SECTIONS`), `'Experiments'` for 10 and above, None unnumbered."
     m = re.match(r'(\d+)', Path(notebook).name)
     if not m: return None
-    return 'Library' if int(m.group(1)) < 10 else 'Experiments'
+    n = int(m.group(1))
+    return 'Experiments' if n >= 10 else LIBRARY_SECTIONS.get(n, 'Library')
 
 def doc_notebooks(root: Path | str | None = None, # the checkout
                  ) -> list[Path]:
@@ -72,7 +77,7 @@ def doc_notebooks(root: Path | str | None = None, # the checkout
 # %% ../../nbs/09d_docs_pages.ipynb #3f685eea
 def sidebar_yaml(root: Path | str | None = None, # the checkout
                 ) -> str:
-    "The text of `nbs/sidebar.yml`: the front page, then a Library and an Experiments section in notebook order."
+    "The text of `nbs/sidebar.yml`: the front page, then a section per library part and the Experiments, in notebook order."
     import yaml
     top, sections = [], {}
     for p in doc_notebooks(root):
