@@ -279,7 +279,7 @@ def _cli_config(args: argparse.Namespace, err) -> PasskeyConfig:
     if args.models is not None: base = base.replace(models=tuple(m for m in args.models if ModelRun.parse(m)))   # an unknown name: an error now
     return apply_overrides(base, **overrides, model_options=options)
 
-def run_passkey_cli(args: argparse.Namespace, # parsed by `newllm.experiments.runner.build_parser()`
+def run_passkey_cli(args: argparse.Namespace, # parsed by `newllm.experiments.cli.build_parser()`
                    ) -> PasskeyResult:
     "`newllm-experiment --experiment passkey ...`: run, print the tables, write the run folder."
     err = lambda msg: sys.exit(f'newllm-experiment: error: {msg}')
