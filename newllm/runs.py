@@ -23,8 +23,9 @@ FREE_SETTINGS = ('progress', 'device', 'checkpoint_every', 'checkpoint_minutes',
 def settings_differences(saved: dict, # the settings in run.json
                          wanted: dict, # the settings of the run that would continue it
                         ) -> dict:
-    "Settings that differ, as `{name: (saved, wanted)}`, except those a resumed run may change (`FREE_SETTINGS`)."
-    keys = (set(saved) | set(wanted)) - set(FREE_SETTINGS)
+    """Settings that differ, as `{name: (saved, wanted)}`, except those a resumed run may change (`FREE_SETTINGS`) and those the
+    saved run does not record: a newllm older than the setting wrote it, so the run continues with the setting's value now."""
+    keys = set(saved) - set(FREE_SETTINGS)
     norm = lambda v: list(v) if isinstance(v, tuple) else v
     return {k: (saved.get(k), wanted.get(k)) for k in sorted(keys) if norm(saved.get(k)) != norm(wanted.get(k))}
 
