@@ -10,7 +10,7 @@ from typing import Callable
 
 from torch import nn
 
-from .layers.base import LAYER_TYPES, register_layer, build_layer
+from .layers.base import register_layer
 from .layers.pythia import PythiaLayer
 from .layers.infini import InfiniLayer
 from .layers.multi_memory import MultiMemoryLayer

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/05c_lct_experiment.ipynb #29f1bc00
 from __future__ import annotations
-import dataclasses, math, time
+import math, time
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 from typing import ClassVar

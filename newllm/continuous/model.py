@@ -12,8 +12,7 @@ from fastcore.basics import patch
 from torch import nn, Tensor
 
 from ..layers.base import init_weights
-from ..layers.position import apply_rotary
-from ..layers.pythia import PythiaLayer, PythiaAttention, KVCache, layer_step, stack_step
+from ..layers.pythia import PythiaLayer, PythiaAttention, KVCache, stack_step
 from ..layers.base import build_layer
 from ..model import TransformerLM, CausalLMOutput, causal_lm_loss
 

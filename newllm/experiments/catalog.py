@@ -4,10 +4,10 @@
 
 # %% ../../nbs/04e_catalog.ipynb #1b07992f
 from __future__ import annotations
-import json, re
+import json
 from pathlib import Path
 
-from .results import Result, ExperimentSpec, markdown_table
+from .results import Result, ExperimentSpec
 
 # %% auto #0
 __all__ = ['EXPERIMENTS', 'spec_for_notebook', 'saved_result_name', 'saved_result_notebooks', 'load_saved_result', 'provenance']

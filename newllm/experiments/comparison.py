@@ -4,7 +4,6 @@
 
 # %% ../../nbs/04e_comparison.ipynb #1865f8b3
 from __future__ import annotations
-import math
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Callable, ClassVar, Sequence
@@ -14,7 +13,7 @@ from fastcore.basics import patch
 from ..training.learner import History
 from ..layers.base import layer_type
 import newllm.registry   # imports every layer type, so that `layer_type` finds them by name
-from .results import Result, markdown_table, format_value, save_result, load_result, model_by_label
+from .results import Result, markdown_table, save_result, load_result, model_by_label
 from .seed_reports import SEED_REPORTS
 from ..files import atomic_write_text, read_json
 from ..plots import plot_learning_curves, plot_position_ppl

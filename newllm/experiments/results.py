@@ -4,7 +4,7 @@
 
 # %% ../../nbs/04b_results.ipynb #59fbea35
 from __future__ import annotations
-import json, math
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Sequence

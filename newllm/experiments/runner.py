@@ -15,8 +15,8 @@ import torch
 import newllm
 from ..data import load_samples, pythia_tokenizer
 from ..registry import create_model, check_model_options, model_names
-from .presets import ExperimentConfig, PRESETS, EXPERIMENT_PRESETS, preset_table, select_preset, checked_replace
-from .results import ExperimentSpec, markdown_table
+from .presets import ExperimentConfig, EXPERIMENT_PRESETS, preset_table, select_preset, checked_replace
+from .results import ExperimentSpec
 from .comparison import (ModelResult, ExperimentResult, FullInfiniResult, MultiMemoryResult, RESULT_TYPES,
                                            seed_model, seed_columns)
 from .seed_reports import SEED_000, SEED_001

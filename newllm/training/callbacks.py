@@ -6,7 +6,6 @@
 from __future__ import annotations
 import math, time
 from dataclasses import dataclass, field, asdict, fields
-from pathlib import Path
 
 import numpy as np
 import torch

@@ -4,8 +4,8 @@
 
 # %% ../../nbs/03b_learner.ipynb #ee0ce50f
 from __future__ import annotations
-import json, math, os, random, time
-from dataclasses import dataclass, field, asdict, fields, replace
+import math, random, time
+from dataclasses import dataclass, asdict
 from pathlib import Path
 from typing import Callable, ClassVar, Sequence
 
@@ -13,16 +13,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
-from torch.utils.data import DataLoader, Dataset, Subset
-from tqdm.auto import tqdm
+from torch.utils.data import DataLoader, Dataset
 from fastcore.basics import patch
 
 from ..data import TokenSamples
-from ..files import FolderLock, load_tensors, remove_temp_files, save_tensors, check_writable
-from .precision import resolve_device, resolve_precision, describe_precision, autocast_context, PRECISIONS
+from ..files import load_tensors, save_tensors
+from .precision import resolve_device, resolve_precision
 from ..evaluation import nll_sum, safe_exp
-from .callbacks import (EarlyStopping, EpochRecord, History, Callback, NonFiniteLoss, EarlyStoppingCallback,
-                                       ProgressCallback, NonFiniteGuard, CheckpointCallback, TrackerCallback, describe_record)
+from .callbacks import (EpochRecord, History, Callback, NonFiniteLoss, EarlyStoppingCallback,
+                                       ProgressCallback, NonFiniteGuard, CheckpointCallback, TrackerCallback)
 
 # %% auto #0
 __all__ = ['LOGGERS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'CHECKPOINT_FILE', 'lm_loss', 'param_groups', 'TrainConfig',
